@@ -1,0 +1,1214 @@
+package io.arangopipe.server.core;
+
+import static io.arangopipe.server.core.Schema.DATASETS;
+import static io.arangopipe.server.core.Schema.DEPLOYMENT;
+import static io.arangopipe.server.core.Schema.DEVPERF;
+import static io.arangopipe.server.core.Schema.FEATURESETS;
+import static io.arangopipe.server.core.Schema.MODELPARAMS;
+import static io.arangopipe.server.core.Schema.MODELS;
+import static io.arangopipe.server.core.Schema.PROJECT;
+import static io.arangopipe.server.core.Schema.RUN;
+import static io.arangopipe.server.core.Schema.SERVINGPERF;
+
+import io.arangopipe.server.core.Views.DeploymentStatus;
+import io.arangopipe.server.core.Views.DeploymentView;
+import io.arangopipe.server.core.Views.Direction;
+import io.arangopipe.server.core.Views.Idempotency;
+import io.arangopipe.server.core.Views.Lineage;
+import io.arangopipe.server.core.Views.Page;
+import io.arangopipe.server.core.Views.RunStatus;
+import io.arangopipe.server.core.Views.RunView;
+import io.arangopipe.server.core.Views.TypeInfo;
+import io.arangopipe.server.core.Views.VertexOrEdge;
+import io.arangopipe.server.store.AlreadyExistsException;
+import io.arangopipe.server.store.CollectionDef;
+import io.arangopipe.server.store.Condition;
+import io.arangopipe.server.store.EdgeDoc;
+import io.arangopipe.server.store.EntityId;
+import io.arangopipe.server.store.FailedPreconditionException;
+import io.arangopipe.server.store.Field;
+import io.arangopipe.server.store.GraphStore;
+import io.arangopipe.server.store.InvalidArgumentException;
+import io.arangopipe.server.store.Json;
+import io.arangopipe.server.store.NotFoundException;
+import io.arangopipe.server.store.ReadTx;
+import io.arangopipe.server.store.RequestRecord;
+import io.arangopipe.server.store.VertexDoc;
+import io.arangopipe.server.store.VertexQuery;
+import io.arangopipe.server.store.WriteTx;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The domain operations, written once for every store. Each public method is one atomic operation on
+ * the graph; each documents the {@link io.arangopipe.server.store.StoreException} subclasses it throws.
+ * Writes take the caller's identity ({@code actor}) and an optional {@link Idempotency}: a retry with
+ * the same request id returns the first result and writes nothing twice.
+ */
+public final class MetadataCore {
+
+  /** Run document attributes the server owns; run properties must not use them. */
+  static final Set<String> RUN_FIELDS =
+      Set.of("run_id", "tag", "deployment_tag", "start_time", "end_time", "status", "project", "name");
+  /** Deployment document attributes the server owns. */
+  static final Set<String> DEPLOYMENT_FIELDS = Set.of("tag", "status", "run_id", "project", "name");
+
+  static final int DEFAULT_DEPTH = 5;
+  static final int MAX_DEPTH = 20;
+  static final int DEFAULT_NODES = 1000;
+  static final int MAX_NODES = 10_000;
+
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+
+  private final GraphStore store;
+  private final Clock clock;
+  private final Keys keys;
+
+  public MetadataCore(GraphStore store, Clock clock) {
+    this.store = store;
+    this.clock = clock;
+    this.keys = new Keys(clock);
+    ensureBuiltins();
+  }
+
+  private void ensureBuiltins() {
+    store.write(tx -> {
+      for (CollectionDef def : Schema.BUILTIN) {
+        if (!tx.collection(def.name()).equals(Optional.of(def))) {
+          tx.putCollection(def);
+        }
+      }
+      return null;
+    });
+  }
+
+  /** Times have the stores' precision: microseconds. */
+  private Instant now() {
+    return clock.instant().truncatedTo(ChronoUnit.MICROS);
+  }
+
+  public static String formatTime(Instant t) {
+    return TIME.format(t);
+  }
+
+  public static Instant parseTime(Object value) {
+    if (value instanceof String s && !s.isEmpty()) {
+      try {
+        return Instant.parse(s);
+      } catch (RuntimeException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  // ---- idempotency -------------------------------------------------------------------------------
+
+  /** Encodes a result for the request log and rebuilds it from a snapshot on a retry. */
+  private interface Codec<T> {
+    String encode(T result);
+
+    T decode(ReadTx tx, String encoded);
+  }
+
+  private static final Codec<VertexDoc> VERTEX = new Codec<>() {
+    @Override
+    public String encode(VertexDoc v) {
+      return v.id().toString();
+    }
+
+    @Override
+    public VertexDoc decode(ReadTx tx, String encoded) {
+      return tx.vertex(EntityId.of(encoded)).orElseThrow(() -> gone(encoded));
+    }
+  };
+
+  private static final Codec<EdgeDoc> EDGE = new Codec<>() {
+    @Override
+    public String encode(EdgeDoc e) {
+      return e.id().toString();
+    }
+
+    @Override
+    public EdgeDoc decode(ReadTx tx, String encoded) {
+      return tx.edge(EntityId.of(encoded)).orElseThrow(() -> gone(encoded));
+    }
+  };
+
+  private static final Codec<Long> COUNT = new Codec<>() {
+    @Override
+    public String encode(Long n) {
+      return Long.toString(n);
+    }
+
+    @Override
+    public Long decode(ReadTx tx, String encoded) {
+      return Long.parseLong(encoded);
+    }
+  };
+
+  private final Codec<RunView> runCodec = new Codec<>() {
+    @Override
+    public String encode(RunView r) {
+      return r.run().id().toString();
+    }
+
+    @Override
+    public RunView decode(ReadTx tx, String encoded) {
+      return loadRun(tx, tx.vertex(EntityId.of(encoded)).orElseThrow(() -> gone(encoded)));
+    }
+  };
+
+  private final Codec<DeploymentView> deploymentCodec = new Codec<>() {
+    @Override
+    public String encode(DeploymentView d) {
+      return d.deployment().id().toString();
+    }
+
+    @Override
+    public DeploymentView decode(ReadTx tx, String encoded) {
+      return loadDeployment(tx, tx.vertex(EntityId.of(encoded)).orElseThrow(() -> gone(encoded)));
+    }
+  };
+
+  private final Codec<TypeInfo> typeCodec = new Codec<>() {
+    @Override
+    public String encode(TypeInfo t) {
+      return t.def().name();
+    }
+
+    @Override
+    public TypeInfo decode(ReadTx tx, String encoded) {
+      return new TypeInfo(tx.collection(encoded).orElseThrow(() -> gone(encoded)), tx.count(encoded));
+    }
+  };
+
+  private static FailedPreconditionException gone(String what) {
+    return new FailedPreconditionException("REQUEST_RESULT_GONE",
+        "the request_id was used before, but what it wrote (" + what + ") no longer exists; use a new request_id");
+  }
+
+  private <T> T write(Idempotency idem, Codec<T> codec, GraphStore.WriteWork<T> work) {
+    return store.write(tx -> {
+      if (idem != null) {
+        Optional<RequestRecord> prior = tx.request(idem.requestId());
+        if (prior.isPresent()) {
+          RequestRecord r = prior.get();
+          if (!r.operation().equals(idem.operation()) || !r.fingerprint().equals(idem.fingerprint())) {
+            throw new FailedPreconditionException("REQUEST_ID_REUSED", "request_id \"" + idem.requestId()
+                + "\" was already used for a different request (" + r.operation() + "); use a new request_id");
+          }
+          return codec.decode(tx, r.result());
+        }
+      }
+      T result = work.run(tx);
+      if (idem != null) {
+        tx.putRequest(new RequestRecord(idem.requestId(), idem.operation(), idem.fingerprint(),
+            codec.encode(result), now()));
+      }
+      return result;
+    });
+  }
+
+  // ---- projects ----------------------------------------------------------------------------------
+
+  /**
+   * Creates a project; an equal existing one is returned.
+   *
+   * @throws InvalidArgumentException name or properties break the rules
+   * @throws AlreadyExistsException a project with the name has other properties
+   */
+  public VertexDoc createProject(String name, Map<String, Object> properties, String actor, Idempotency idem) {
+    Validate.projectName("name", name);
+    Validate.document("properties", properties);
+    return write(idem, VERTEX, tx -> registerNamed(tx, PROJECT, name, "", properties, actor));
+  }
+
+  /** @throws NotFoundException no project has the name */
+  public VertexDoc getProject(String name) {
+    Validate.required("name", name);
+    return store.read(tx -> findProject(tx, name, "name"));
+  }
+
+  /** Projects in name order. @throws InvalidArgumentException bad page size or token */
+  public Page<VertexDoc> listProjects(int pageSize, String pageToken) {
+    int size = PageTokens.pageSize(pageSize);
+    String hash = PageTokens.queryHash("projects");
+    PageTokens.Position pos = PageTokens.decode(pageToken, hash);
+    List<VertexDoc> rows = store.read(tx -> tx.findVertices(new VertexQuery(PROJECT, List.of(),
+        VertexQuery.Order.NAME, pos == null ? null : pos.after(), pos == null ? null : pos.afterKey(), size + 1)));
+    return page(rows, size, hash, v -> v.name());
+  }
+
+  private static VertexDoc findProject(ReadTx tx, String name, String field) {
+    List<VertexDoc> found = tx.findVertices(new VertexQuery(PROJECT,
+        List.of(new Condition(new Field.Name(), name)), VertexQuery.Order.KEY, null, null, 1));
+    if (found.isEmpty()) {
+      throw new NotFoundException("project/" + name, field + ": no project is named \"" + Validate.printable(name)
+          + "\"; create it with AdminService.CreateProject");
+    }
+    return found.get(0);
+  }
+
+  private static void requireProject(ReadTx tx, String project, String field) {
+    if (!project.isEmpty()) {
+      findProject(tx, project, field);
+    }
+  }
+
+  // ---- registration ------------------------------------------------------------------------------
+
+  /**
+   * Inserts a named vertex, or returns the existing one with the same name when its document is equal.
+   *
+   * @throws AlreadyExistsException the name is taken by a different document
+   */
+  private VertexDoc registerNamed(
+      WriteTx tx, String collection, String name, String project, Map<String, Object> doc, String actor) {
+    List<VertexDoc> existing = tx.findVertices(new VertexQuery(collection,
+        List.of(new Condition(new Field.Name(), name), new Condition(new Field.Project(), project)),
+        VertexQuery.Order.KEY, null, null, 1));
+    if (!existing.isEmpty()) {
+      VertexDoc e = existing.get(0);
+      if (e.doc().equals(doc)) {
+        return e;
+      }
+      throw new AlreadyExistsException(e.id().toString(), collection + " named \"" + Validate.printable(name) + "\""
+          + (project.isEmpty() ? "" : " in project \"" + project + "\"") + " already exists as " + e.id()
+          + " with a different document; choose another name, or register the same document");
+    }
+    Instant now = now();
+    VertexDoc v = new VertexDoc(new EntityId(collection, keys.next()), name, project, doc, now, now, actor);
+    tx.insertVertex(v);
+    return v;
+  }
+
+  /** @throws InvalidArgumentException, NotFoundException (project), AlreadyExistsException */
+  public VertexDoc registerDataset(
+      String name, String project, Map<String, Object> doc, String actor, Idempotency idem) {
+    Validate.name("name", name);
+    String p = Validate.optionalProject("project", project);
+    Validate.document("document", doc);
+    return write(idem, VERTEX, tx -> {
+      requireProject(tx, p, "project");
+      return registerNamed(tx, DATASETS, name, p, doc, actor);
+    });
+  }
+
+  /**
+   * Registers a featureset and its featureset -> dataset edge.
+   *
+   * @throws InvalidArgumentException, NotFoundException (dataset, project), AlreadyExistsException (also when
+   *     the name exists for another dataset)
+   */
+  public VertexDoc registerFeatureset(
+      String name, String project, String datasetId, Map<String, Object> doc, String actor, Idempotency idem) {
+    Validate.name("name", name);
+    String p = Validate.optionalProject("project", project);
+    EntityId dataset = Validate.idOf("dataset_id", datasetId, DATASETS);
+    Validate.document("document", doc);
+    return write(idem, VERTEX, tx -> {
+      requireProject(tx, p, "project");
+      requireVertex(tx, dataset, "dataset_id");
+      VertexDoc fs = registerNamed(tx, FEATURESETS, name, p, doc, actor);
+      Optional<EdgeDoc> link = tx.edgesOf(List.of(fs.id()), true, 1000).stream()
+          .filter(e -> e.id().collection().equals(Schema.FEATURESET_DATASET)).findFirst();
+      if (link.isEmpty()) {
+        link(tx, Schema.FEATURESET_DATASET, fs.id(), dataset, actor);
+      } else if (!link.get().to().equals(dataset)) {
+        throw new AlreadyExistsException(fs.id().toString(), "featureset \"" + Validate.printable(name)
+            + "\" already exists as " + fs.id() + ", derived from " + link.get().to() + ", not " + dataset);
+      }
+      return fs;
+    });
+  }
+
+  /** Registers a model and, with a project, its project -> model edge. */
+  public VertexDoc registerModel(
+      String name, String project, Map<String, Object> doc, String actor, Idempotency idem) {
+    Validate.name("name", name);
+    String p = Validate.optionalProject("project", project);
+    Validate.document("document", doc);
+    return write(idem, VERTEX, tx -> {
+      VertexDoc model;
+      if (p.isEmpty()) {
+        model = registerNamed(tx, MODELS, name, p, doc, actor);
+      } else {
+        VertexDoc proj = findProject(tx, p, "project");
+        model = registerNamed(tx, MODELS, name, p, doc, actor);
+        if (tx.edgeBetween(Schema.PROJECT_MODELS, proj.id(), model.id()).isEmpty()) {
+          link(tx, Schema.PROJECT_MODELS, proj.id(), model.id(), actor);
+        }
+      }
+      return model;
+    });
+  }
+
+  private static VertexDoc requireVertex(ReadTx tx, EntityId id, String field) {
+    return tx.vertex(id).orElseThrow(() -> new NotFoundException(id.toString(),
+        field + ": " + id + " does not exist"));
+  }
+
+  /** Writes a built-in edge keyed like the seed library's: {@code <from_key>-<to_key>}. */
+  private EdgeDoc link(WriteTx tx, String collection, EntityId from, EntityId to, String actor) {
+    String key = from.key() + "-" + to.key();
+    if (key.length() > 254 || tx.edge(new EntityId(collection, key)).isPresent()) {
+      key = keys.next();
+    }
+    EdgeDoc e = new EdgeDoc(new EntityId(collection, key), from, to, Map.of(), now(), actor);
+    tx.insertEdge(e);
+    return e;
+  }
+
+  // ---- runs --------------------------------------------------------------------------------------
+
+  /** What LogRun asks for. Times may be null (start defaults to now); strings may be empty. */
+  public record RunSpec(
+      String runId,
+      String project,
+      String tag,
+      String deploymentTag,
+      Instant startTime,
+      Instant endTime,
+      RunStatus status,
+      String modelId,
+      String datasetId,
+      String featuresetId,
+      Map<String, Object> modelParams,
+      Map<String, Object> devPerf,
+      Map<String, Object> properties) {}
+
+  /**
+   * Logs a run with its model params, dev performance and links in one atomic write. The same run_id
+   * with the same content returns the stored run.
+   *
+   * @throws InvalidArgumentException a field breaks a rule
+   * @throws NotFoundException the model, dataset, featureset or project does not exist
+   * @throws AlreadyExistsException the run_id exists with other content
+   */
+  public RunView logRun(RunSpec spec, String actor, Idempotency idem) {
+    String runKey = spec.runId() == null || spec.runId().isEmpty() ? null : Validate.key("run_id", spec.runId());
+    String project = Validate.optionalProject("project", spec.project());
+    String tag = Validate.tag("tag", spec.tag());
+    String deploymentTag = Validate.tag("deployment_tag", spec.deploymentTag());
+    EntityId model = Validate.idOf("model_id", spec.modelId(), MODELS);
+    EntityId dataset = emptyToNull(spec.datasetId()) == null ? null : Validate.idOf("dataset_id", spec.datasetId(),
+        DATASETS);
+    EntityId featureset = emptyToNull(spec.featuresetId()) == null ? null
+        : Validate.idOf("featureset_id", spec.featuresetId(), FEATURESETS);
+    Instant start = spec.startTime() == null ? null : spec.startTime().truncatedTo(ChronoUnit.MICROS);
+    Instant end = spec.endTime() == null ? null : spec.endTime().truncatedTo(ChronoUnit.MICROS);
+    if (start != null && end != null && end.isBefore(start)) {
+      throw new InvalidArgumentException("end_time", "must not be before start_time");
+    }
+    RunStatus status = spec.status() == null ? RunStatus.COMPLETED : spec.status();
+    Map<String, Object> props = spec.properties() == null ? Map.of() : spec.properties();
+    for (String k : props.keySet()) {
+      if (RUN_FIELDS.contains(k)) {
+        throw new InvalidArgumentException("properties." + k, "is a run field; set it through the request's own field");
+      }
+    }
+    Validate.document("properties", props);
+    Validate.document("model_params", spec.modelParams() == null ? Map.of() : spec.modelParams());
+    Validate.document("dev_perf", spec.devPerf() == null ? Map.of() : spec.devPerf());
+
+    return write(idem, runCodec, tx -> {
+      String key = runKey == null ? keys.next() : runKey;
+      requireProject(tx, project, "project");
+      requireVertex(tx, model, "model_id");
+      if (dataset != null) {
+        requireVertex(tx, dataset, "dataset_id");
+      }
+      if (featureset != null) {
+        requireVertex(tx, featureset, "featureset_id");
+      }
+      Instant now = now();
+      Instant startTime = start == null ? now : start;
+      Map<String, Object> runDoc = new LinkedHashMap<>(props);
+      runDoc.put("run_id", key);
+      if (!tag.isEmpty()) {
+        runDoc.put("tag", tag);
+      }
+      if (!deploymentTag.isEmpty()) {
+        runDoc.put("deployment_tag", deploymentTag);
+      }
+      runDoc.put("start_time", formatTime(startTime));
+      if (end != null) {
+        runDoc.put("end_time", formatTime(end));
+      }
+      runDoc.put("status", status.name());
+      Map<String, Object> params = withRunId("model_params", spec.modelParams(), key);
+      Map<String, Object> perf = withRunId("dev_perf", spec.devPerf(), key);
+
+      EntityId runId = new EntityId(RUN, key);
+      Optional<VertexDoc> existing = tx.vertex(runId);
+      if (existing.isPresent()) {
+        RunView old = loadRun(tx, existing.get());
+        Map<String, Object> oldDoc = new LinkedHashMap<>(old.run().doc());
+        Map<String, Object> newDoc = new LinkedHashMap<>(runDoc);
+        if (start == null) { // the caller let the server pick the start: ignore it when comparing
+          oldDoc.remove("start_time");
+          newDoc.remove("start_time");
+        }
+        boolean same = oldDoc.equals(newDoc)
+            && old.run().project().equals(project)
+            && Objects.equals(old.model(), model)
+            && Objects.equals(old.dataset(), dataset)
+            && Objects.equals(old.featureset(), featureset)
+            && old.modelParams() != null && old.modelParams().doc().equals(params)
+            && old.devPerf() != null && old.devPerf().doc().equals(perf);
+        if (same) {
+          return old;
+        }
+        throw new AlreadyExistsException(runId.toString(), "run_id \"" + key + "\" was already logged with"
+            + " different content; use a new run_id");
+      }
+      VertexDoc run = new VertexDoc(runId, null, project, runDoc, now, now, actor);
+      tx.insertVertex(run);
+      VertexDoc p = new VertexDoc(new EntityId(MODELPARAMS, keys.next()), null, project, params, now, now, actor);
+      tx.insertVertex(p);
+      VertexDoc d = new VertexDoc(new EntityId(DEVPERF, keys.next()), null, project, perf, now, now, actor);
+      tx.insertVertex(d);
+      link(tx, Schema.RUN_MODELS, model, runId, actor);
+      link(tx, Schema.RUN_MODELPARAMS, runId, p.id(), actor);
+      link(tx, Schema.RUN_DEVPERF, runId, d.id(), actor);
+      if (dataset != null) {
+        link(tx, Schema.RUN_DATASETS, runId, dataset, actor);
+      }
+      if (featureset != null) {
+        link(tx, Schema.RUN_FEATURESETS, runId, featureset, actor);
+      }
+      return new RunView(run, p, d, model, dataset, featureset);
+    });
+  }
+
+  private static Map<String, Object> withRunId(String field, Map<String, Object> doc, String runKey) {
+    Map<String, Object> out = new LinkedHashMap<>(doc == null ? Map.of() : doc);
+    Object given = out.get("run_id");
+    if (given != null && !runKey.equals(given)) {
+      throw new InvalidArgumentException(field + ".run_id", "must equal the run's run_id \"" + runKey
+          + "\" when given (got " + Json.write(given) + ")");
+    }
+    out.put("run_id", runKey);
+    return out;
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  /** Assembles a run's view from its edges. */
+  RunView loadRun(ReadTx tx, VertexDoc run) {
+    EntityId model = null;
+    EntityId dataset = null;
+    EntityId featureset = null;
+    EntityId params = null;
+    EntityId perf = null;
+    for (EdgeDoc e : tx.edgesOf(List.of(run.id()), true, 10_000)) {
+      switch (e.id().collection()) {
+        case Schema.RUN_MODELPARAMS -> params = e.to();
+        case Schema.RUN_DEVPERF -> perf = e.to();
+        case Schema.RUN_DATASETS -> dataset = e.to();
+        case Schema.RUN_FEATURESETS -> featureset = e.to();
+        default -> { }
+      }
+    }
+    for (EdgeDoc e : tx.edgesOf(List.of(run.id()), false, 10_000)) {
+      if (e.id().collection().equals(Schema.RUN_MODELS)) {
+        model = e.from();
+      }
+    }
+    VertexDoc p = params == null ? null : tx.vertex(params).orElse(null);
+    VertexDoc d = perf == null ? null : tx.vertex(perf).orElse(null);
+    return new RunView(run, p, d, model, dataset, featureset);
+  }
+
+  /**
+   * A run by run_id, or the most recently started run with a tag.
+   *
+   * @throws InvalidArgumentException neither or both given
+   * @throws NotFoundException no such run
+   */
+  public RunView getRun(String runId, String tag) {
+    boolean byId = runId != null && !runId.isEmpty();
+    boolean byTag = tag != null && !tag.isEmpty();
+    if (byId == byTag) {
+      throw new InvalidArgumentException("run_id", "give exactly one of run_id and tag");
+    }
+    if (byId) {
+      String key = Validate.key("run_id", runId);
+      return store.read(tx -> loadRun(tx, tx.vertex(new EntityId(RUN, key)).orElseThrow(
+          () -> new NotFoundException("run/" + key, "run_id: no run has run_id \"" + key + "\""))));
+    }
+    Validate.tag("tag", tag);
+    return store.read(tx -> {
+      VertexDoc latest = latestRun(tx, "tag", tag);
+      if (latest == null) {
+        throw new NotFoundException("run", "tag: no run has tag \"" + Validate.printable(tag) + "\"");
+      }
+      return loadRun(tx, latest);
+    });
+  }
+
+  private static List<VertexDoc> runsWith(ReadTx tx, String attribute, String value, int limit) {
+    return tx.findVertices(new VertexQuery(RUN, List.of(new Condition(new Field.Doc(List.of(attribute)), value)),
+        VertexQuery.Order.KEY, null, null, limit));
+  }
+
+  private static VertexDoc latestRun(ReadTx tx, String attribute, String value) {
+    return runsWith(tx, attribute, value, 100_000).stream()
+        .max(Comparator.comparing((VertexDoc v) -> String.valueOf(v.doc().get("start_time")))
+            .thenComparing(VertexDoc::createTime))
+        .orElse(null);
+  }
+
+  // ---- deployments -------------------------------------------------------------------------------
+
+  /**
+   * Registers a deployment from the run carrying the deployment tag, linked to its model, params and
+   * featureset, in one write.
+   *
+   * @throws FailedPreconditionException no run, or several runs, carry the tag
+   * @throws AlreadyExistsException a deployment with the tag came from another run or has other properties
+   */
+  public DeploymentView registerDeployment(String deploymentTag, String runId, DeploymentStatus status,
+      Map<String, Object> properties, String actor, Idempotency idem) {
+    Validate.required("deployment_tag", deploymentTag);
+    Validate.tag("deployment_tag", deploymentTag);
+    String runKey = emptyToNull(runId) == null ? null : Validate.key("run_id", runId);
+    DeploymentStatus initial = status == null ? DeploymentStatus.SCHEDULED : status;
+    if (initial == DeploymentStatus.ARCHIVED) {
+      throw new InvalidArgumentException("status", "a new deployment cannot start ARCHIVED");
+    }
+    Map<String, Object> props = properties == null ? Map.of() : properties;
+    for (String k : props.keySet()) {
+      if (DEPLOYMENT_FIELDS.contains(k)) {
+        throw new InvalidArgumentException("properties." + k, "is a deployment field and cannot be a property");
+      }
+    }
+    Validate.document("properties", props);
+    return write(idem, deploymentCodec, tx -> {
+      List<VertexDoc> runs = runsWith(tx, "deployment_tag", deploymentTag, 11);
+      VertexDoc run;
+      if (runKey != null) {
+        run = runs.stream().filter(r -> r.id().key().equals(runKey)).findFirst().orElseThrow(
+            () -> new FailedPreconditionException("RUN_NOT_TAGGED", "run_id: run \"" + runKey
+                + "\" does not carry deployment tag \"" + deploymentTag + "\""));
+      } else if (runs.isEmpty()) {
+        throw new FailedPreconditionException("DEPLOYMENT_TAG_NOT_FOUND", "deployment_tag: no run carries"
+            + " deployment tag \"" + Validate.printable(deploymentTag) + "\"; log a run with that deployment_tag"
+            + " first");
+      } else if (runs.size() > 1) {
+        throw new FailedPreconditionException("AMBIGUOUS_DEPLOYMENT_TAG", "deployment_tag: "
+            + (runs.size() > 10 ? "more than 10" : String.valueOf(runs.size())) + " runs carry deployment tag \""
+            + Validate.printable(deploymentTag) + "\" (" + runs.stream().limit(10).map(r -> r.id().key()).toList()
+            + "); choose one with run_id");
+      } else {
+        run = runs.get(0);
+      }
+      RunView rv = loadRun(tx, run);
+      if (rv.model() == null) {
+        throw new FailedPreconditionException("RUN_HAS_NO_MODEL", "run \"" + run.id().key()
+            + "\" is linked to no model, so there is nothing to deploy");
+      }
+      List<VertexDoc> existing = tx.findVertices(new VertexQuery(DEPLOYMENT,
+          List.of(new Condition(new Field.Name(), deploymentTag)), VertexQuery.Order.KEY, null, null, 1));
+      if (!existing.isEmpty()) {
+        VertexDoc e = existing.get(0);
+        Map<String, Object> oldProps = new LinkedHashMap<>(e.doc());
+        oldProps.keySet().removeAll(DEPLOYMENT_FIELDS);
+        if (run.id().key().equals(e.doc().get("run_id")) && oldProps.equals(props)) {
+          return loadDeployment(tx, e);
+        }
+        throw new AlreadyExistsException(e.id().toString(), "deployment \"" + Validate.printable(deploymentTag)
+            + "\" already exists as " + e.id() + " (from run \"" + e.doc().get("run_id")
+            + "\") with different content; use another deployment tag");
+      }
+      Instant now = now();
+      Map<String, Object> doc = new LinkedHashMap<>(props);
+      doc.put("tag", deploymentTag);
+      doc.put("status", initial.name());
+      doc.put("run_id", run.id().key());
+      VertexDoc dep = new VertexDoc(new EntityId(DEPLOYMENT, keys.next()), deploymentTag, run.project(), doc, now,
+          now, actor);
+      tx.insertVertex(dep);
+      link(tx, Schema.DEPLOYMENT_MODEL, dep.id(), rv.model(), actor);
+      if (rv.modelParams() != null) {
+        link(tx, Schema.DEPLOYMENT_MODELPARAMS, dep.id(), rv.modelParams().id(), actor);
+      }
+      if (rv.featureset() != null) {
+        link(tx, Schema.DEPLOYMENT_FEATURESET, dep.id(), rv.featureset(), actor);
+      }
+      return new DeploymentView(dep, rv.model(), rv.modelParams() == null ? null : rv.modelParams().id(),
+          rv.featureset());
+    });
+  }
+
+  DeploymentView loadDeployment(ReadTx tx, VertexDoc dep) {
+    EntityId model = null;
+    EntityId params = null;
+    EntityId fs = null;
+    for (EdgeDoc e : tx.edgesOf(List.of(dep.id()), true, 100_000)) {
+      switch (e.id().collection()) {
+        case Schema.DEPLOYMENT_MODEL -> model = e.to();
+        case Schema.DEPLOYMENT_MODELPARAMS -> params = e.to();
+        case Schema.DEPLOYMENT_FEATURESET -> fs = e.to();
+        default -> { }
+      }
+    }
+    return new DeploymentView(dep, model, params, fs);
+  }
+
+  private static VertexDoc findDeployment(ReadTx tx, String tag) {
+    Validate.required("deployment_tag", tag);
+    List<VertexDoc> found = tx.findVertices(new VertexQuery(DEPLOYMENT,
+        List.of(new Condition(new Field.Name(), tag)), VertexQuery.Order.KEY, null, null, 1));
+    if (found.isEmpty()) {
+      throw new NotFoundException("deployment", "deployment_tag: no deployment has tag \""
+          + Validate.printable(tag) + "\"; register it with AdminService.RegisterDeployment");
+    }
+    return found.get(0);
+  }
+
+  /** @throws NotFoundException no deployment has the tag */
+  public DeploymentView getDeployment(String tag) {
+    return store.read(tx -> loadDeployment(tx, findDeployment(tx, tag)));
+  }
+
+  /**
+   * Changes a deployment's status: SCHEDULED -> ACTIVE -> ARCHIVED, SCHEDULED -> ARCHIVED.
+   *
+   * @throws NotFoundException no deployment has the tag
+   * @throws FailedPreconditionException the transition is not allowed
+   */
+  public DeploymentView updateDeploymentStatus(String tag, DeploymentStatus status, String actor,
+      Idempotency idem) {
+    Validate.required("deployment_tag", tag);
+    if (status == null) {
+      throw new InvalidArgumentException("status", "is required: SCHEDULED, ACTIVE or ARCHIVED");
+    }
+    return write(idem, deploymentCodec, tx -> {
+      VertexDoc dep = findDeployment(tx, tag);
+      DeploymentStatus current = DeploymentStatus.valueOf(String.valueOf(dep.doc().get("status")));
+      if (current == status) {
+        return loadDeployment(tx, dep);
+      }
+      boolean allowed = (current == DeploymentStatus.SCHEDULED && status != DeploymentStatus.SCHEDULED)
+          || (current == DeploymentStatus.ACTIVE && status == DeploymentStatus.ARCHIVED);
+      if (!allowed) {
+        throw new FailedPreconditionException("INVALID_STATUS_TRANSITION", "status: deployment \""
+            + Validate.printable(tag) + "\" is " + current + " and cannot become " + status
+            + " (allowed: SCHEDULED -> ACTIVE -> ARCHIVED, SCHEDULED -> ARCHIVED)");
+      }
+      Map<String, Object> doc = new LinkedHashMap<>(dep.doc());
+      doc.put("status", status.name());
+      VertexDoc updated = dep.withDoc(doc, now());
+      tx.replaceVertex(updated);
+      return loadDeployment(tx, updated);
+    });
+  }
+
+  /**
+   * Records serving performance for a deployment.
+   *
+   * @throws NotFoundException no deployment has the tag
+   * @throws FailedPreconditionException the deployment is archived
+   */
+  public VertexDoc logServingPerf(String tag, Map<String, Object> metrics, Instant time, String actor,
+      Idempotency idem) {
+    Validate.required("deployment_tag", tag);
+    Map<String, Object> m = metrics == null ? Map.of() : metrics;
+    for (String reserved : List.of("time", "deployment_tag")) {
+      if (m.containsKey(reserved)) {
+        throw new InvalidArgumentException("metrics." + reserved, "is set by the server; use the request's own"
+            + " field");
+      }
+    }
+    Validate.document("metrics", m);
+    return write(idem, VERTEX, tx -> {
+      VertexDoc dep = findDeployment(tx, tag);
+      if (DeploymentStatus.ARCHIVED.name().equals(dep.doc().get("status"))) {
+        throw new FailedPreconditionException("DEPLOYMENT_ARCHIVED", "deployment_tag: deployment \""
+            + Validate.printable(tag) + "\" is archived and takes no serving performance");
+      }
+      Instant now = now();
+      Map<String, Object> doc = new LinkedHashMap<>(m);
+      doc.put("time", formatTime(time == null ? now : time.truncatedTo(ChronoUnit.MICROS)));
+      doc.put("deployment_tag", tag);
+      VertexDoc sp = new VertexDoc(new EntityId(SERVINGPERF, keys.next()), null, dep.project(), doc, now, now, actor);
+      tx.insertVertex(sp);
+      link(tx, Schema.DEPLOYMENT_SERVINGPERF, dep.id(), sp.id(), actor);
+      return sp;
+    });
+  }
+
+  // ---- lookups -----------------------------------------------------------------------------------
+
+  /** @throws InvalidArgumentException malformed id; @throws NotFoundException no such document */
+  public VertexOrEdge getEntity(String id) {
+    EntityId eid = Validate.id("id", id);
+    return store.read(tx -> {
+      CollectionDef def = requireType(tx, eid.collection(), "id");
+      if (def.isEdge()) {
+        return new VertexOrEdge(null, tx.edge(eid).orElseThrow(() -> notFound(eid)));
+      }
+      return new VertexOrEdge(tx.vertex(eid).orElseThrow(() -> notFound(eid)), null);
+    });
+  }
+
+  private static NotFoundException notFound(EntityId id) {
+    return new NotFoundException(id.toString(), "id: " + id + " does not exist");
+  }
+
+  private static CollectionDef requireType(ReadTx tx, String name, String field) {
+    return tx.collection(name).orElseThrow(() -> new NotFoundException(name, field + ": there is no type \""
+        + Validate.printable(name) + "\"; AdminService.ListTypes lists them"));
+  }
+
+  private static CollectionDef requireVertexType(ReadTx tx, String name, String field) {
+    CollectionDef def = requireType(tx, name, field);
+    if (def.isEdge()) {
+      throw new InvalidArgumentException(field, "\"" + name + "\" is an edge type; give a vertex type");
+    }
+    return def;
+  }
+
+  /**
+   * A named entity by type and name; without a project the name must be unique across projects.
+   *
+   * @throws NotFoundException no such type or entity
+   * @throws FailedPreconditionException several projects have an entity with the name
+   */
+  public VertexDoc lookupEntity(String collection, String name, String project) {
+    Validate.typeName("collection", collection);
+    Validate.required("name", name);
+    String p = project == null ? "" : project;
+    return store.read(tx -> {
+      requireVertexType(tx, collection, "collection");
+      List<Condition> conds = new ArrayList<>();
+      conds.add(new Condition(new Field.Name(), name));
+      if (!p.isEmpty()) {
+        conds.add(new Condition(new Field.Project(), p));
+      }
+      List<VertexDoc> found = tx.findVertices(new VertexQuery(collection, conds, VertexQuery.Order.KEY, null, null,
+          11));
+      if (found.isEmpty()) {
+        throw new NotFoundException(collection, "name: no " + collection + " entity is named \""
+            + Validate.printable(name) + "\"" + (p.isEmpty() ? "" : " in project \"" + p + "\""));
+      }
+      if (found.size() > 1) {
+        throw new FailedPreconditionException("AMBIGUOUS_NAME", "name: " + collection + " named \""
+            + Validate.printable(name) + "\" exist in several projects "
+            + found.stream().map(v -> "\"" + v.project() + "\"").distinct().toList() + "; give the project");
+      }
+      return found.get(0);
+    });
+  }
+
+  /**
+   * Entities of a type whose attribute equals a value, in key order.
+   *
+   * @throws InvalidArgumentException bad type, path, value or token
+   * @throws NotFoundException no such type
+   */
+  public Page<VertexDoc> findEntities(String collection, String attribute, Object value, String project,
+      int pageSize, String pageToken) {
+    Validate.typeName("collection", collection);
+    List<String> path = Validate.attributePath("attribute", attribute);
+    Field field = path.size() == 1 && path.get(0).equals("name") ? new Field.Name()
+        : path.size() == 1 && path.get(0).equals("project") ? new Field.Project()
+        : path.size() == 1 && path.get(0).equals("_key") ? new Field.Key()
+        : new Field.Doc(path);
+    Object v;
+    try {
+      v = Json.normalize(value);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidArgumentException("value", e.getMessage());
+    }
+    if (v instanceof Map || v instanceof List) {
+      throw new InvalidArgumentException("value", "must be a string, number, boolean or null");
+    }
+    List<Condition> conds = new ArrayList<>();
+    conds.add(new Condition(field, v));
+    String p = project == null ? "" : project;
+    if (!p.isEmpty()) {
+      conds.add(new Condition(new Field.Project(), p));
+    }
+    return listPage(collection, conds, pageSize, pageToken,
+        PageTokens.queryHash("find", collection, path, v, p));
+  }
+
+  /** A type's entities in key order, optionally of one project. */
+  public Page<VertexDoc> listEntities(String collection, String project, int pageSize, String pageToken) {
+    Validate.typeName("collection", collection);
+    String p = project == null ? "" : project;
+    List<Condition> conds = p.isEmpty() ? List.of() : List.of(new Condition(new Field.Project(), p));
+    return listPage(collection, conds, pageSize, pageToken, PageTokens.queryHash("list", collection, p));
+  }
+
+  private Page<VertexDoc> listPage(String collection, List<Condition> conds, int pageSize, String pageToken,
+      String hash) {
+    int size = PageTokens.pageSize(pageSize);
+    PageTokens.Position pos = PageTokens.decode(pageToken, hash);
+    List<VertexDoc> rows = store.read(tx -> {
+      requireVertexType(tx, collection, "collection");
+      return tx.findVertices(new VertexQuery(collection, conds, VertexQuery.Order.KEY,
+          pos == null ? null : pos.after(), null, size + 1));
+    });
+    return page(rows, size, hash, v -> v.id().key());
+  }
+
+  private static Page<VertexDoc> page(List<VertexDoc> rows, int size, String hash,
+      Function<VertexDoc, String> orderValue) {
+    if (rows.size() <= size) {
+      return new Page<>(rows, "");
+    }
+    List<VertexDoc> items = rows.subList(0, size);
+    VertexDoc last = items.get(size - 1);
+    return new Page<>(List.copyOf(items), PageTokens.encode(hash, orderValue.apply(last), last.id().key()));
+  }
+
+  // ---- links and custom types --------------------------------------------------------------------
+
+  /**
+   * The seed library's link: appends {@code to_id} to the from entity's {@code related_<collection>} list.
+   *
+   * @throws NotFoundException either entity does not exist
+   * @throws FailedPreconditionException the attribute exists and is not a list
+   */
+  public VertexDoc linkEntities(String fromId, String toId, String actor, Idempotency idem) {
+    EntityId from = Validate.id("from_id", fromId);
+    EntityId to = Validate.id("to_id", toId);
+    return write(idem, VERTEX, tx -> {
+      VertexDoc src = requireVertex(tx, from, "from_id");
+      requireVertex(tx, to, "to_id");
+      String attr = "related_" + to.collection();
+      Map<String, Object> doc = new LinkedHashMap<>(src.doc());
+      Object current = doc.get(attr);
+      List<Object> list;
+      if (current == null) {
+        list = new ArrayList<>();
+      } else if (current instanceof List<?> l) {
+        list = new ArrayList<>(l);
+      } else {
+        throw new FailedPreconditionException("LINK_ATTRIBUTE_NOT_A_LIST", "from_id: " + from + " has an attribute \""
+            + attr + "\" that is not a list, so it cannot hold links");
+      }
+      if (list.contains(to.toString())) {
+        return src;
+      }
+      list.add(to.toString());
+      doc.put(attr, list);
+      Validate.document("document", doc);
+      VertexDoc updated = src.withDoc(doc, now());
+      tx.replaceVertex(updated);
+      return updated;
+    });
+  }
+
+  /**
+   * Inserts into a custom vertex type; an equal existing document (same key or name) is returned.
+   *
+   * @throws NotFoundException no such type or project
+   * @throws FailedPreconditionException a built-in or edge type
+   * @throws AlreadyExistsException key or name taken by a different document
+   */
+  public VertexDoc insertVertex(String collection, String key, String name, String project,
+      Map<String, Object> doc, String actor, Idempotency idem) {
+    Validate.typeName("collection", collection);
+    String k = emptyToNull(key) == null ? null : Validate.key("key", key);
+    String n = emptyToNull(name) == null ? null : Validate.name("name", name);
+    String p = Validate.optionalProject("project", project);
+    Validate.document("document", doc);
+    return write(idem, VERTEX, tx -> {
+      CollectionDef def = requireType(tx, collection, "collection");
+      requireCustom(def, "collection", def.isEdge() ? "it is an edge type; use InsertEdge" : null);
+      requireProject(tx, p, "project");
+      if (k != null) {
+        Optional<VertexDoc> existing = tx.vertex(new EntityId(collection, k));
+        if (existing.isPresent()) {
+          VertexDoc e = existing.get();
+          if (Objects.equals(e.name(), n) && e.project().equals(p) && e.doc().equals(doc)) {
+            return e;
+          }
+          throw new AlreadyExistsException(e.id().toString(), "key: " + e.id()
+              + " already exists with a different document");
+        }
+      }
+      if (n != null && k == null) {
+        return registerNamed(tx, collection, n, p, doc, actor);
+      }
+      Instant now = now();
+      VertexDoc v = new VertexDoc(new EntityId(collection, k == null ? keys.next() : k), n, p, doc, now, now, actor);
+      tx.insertVertex(v);
+      return v;
+    });
+  }
+
+  private static void requireCustom(CollectionDef def, String field, String otherProblem) {
+    if (def.builtin()) {
+      throw new FailedPreconditionException("BUILTIN_TYPE", field + ": \"" + def.name()
+          + "\" is a built-in type; write it with its own RPC (RegisterDataset, LogRun, ...)");
+    }
+    if (otherProblem != null) {
+      throw new FailedPreconditionException("WRONG_TYPE_KIND", field + ": \"" + def.name() + "\": " + otherProblem);
+    }
+  }
+
+  /**
+   * Inserts an edge into a custom edge type; an equal existing edge is returned.
+   *
+   * @throws NotFoundException no such type or vertex
+   * @throws FailedPreconditionException built-in or vertex type, or vertices of types it does not connect
+   * @throws AlreadyExistsException the edge exists with another document
+   */
+  public EdgeDoc insertEdge(String collection, String fromId, String toId, Map<String, Object> doc, String actor,
+      Idempotency idem) {
+    Validate.typeName("collection", collection);
+    EntityId from = Validate.id("from_id", fromId);
+    EntityId to = Validate.id("to_id", toId);
+    Validate.document("document", doc);
+    return write(idem, EDGE, tx -> {
+      CollectionDef def = requireType(tx, collection, "collection");
+      requireCustom(def, "collection", def.isEdge() ? null : "it is a vertex type; use InsertVertex");
+      if (!def.fromTypes().contains(from.collection())) {
+        throw new FailedPreconditionException("EDGE_TYPE_MISMATCH", "from_id: edges of \"" + collection
+            + "\" start from " + def.fromTypes() + ", not " + from.collection());
+      }
+      if (!def.toTypes().contains(to.collection())) {
+        throw new FailedPreconditionException("EDGE_TYPE_MISMATCH", "to_id: edges of \"" + collection
+            + "\" point to " + def.toTypes() + ", not " + to.collection());
+      }
+      requireVertex(tx, from, "from_id");
+      requireVertex(tx, to, "to_id");
+      Optional<EdgeDoc> existing = tx.edgeBetween(collection, from, to);
+      if (existing.isPresent()) {
+        if (existing.get().doc().equals(doc)) {
+          return existing.get();
+        }
+        throw new AlreadyExistsException(existing.get().id().toString(), "an edge of \"" + collection + "\" from "
+            + from + " to " + to + " already exists (" + existing.get().id() + ") with a different document");
+      }
+      EdgeDoc e = new EdgeDoc(new EntityId(collection, keys.next()), from, to, doc, now(), actor);
+      tx.insertEdge(e);
+      return e;
+    });
+  }
+
+  /** Adds a custom vertex type; an existing vertex type is returned. @throws AlreadyExistsException an edge type */
+  public TypeInfo addVertexType(String name, Idempotency idem) {
+    Validate.typeName("name", name);
+    return write(idem, typeCodec, tx -> {
+      Optional<CollectionDef> existing = tx.collection(name);
+      if (existing.isPresent()) {
+        if (existing.get().isEdge()) {
+          throw new AlreadyExistsException(name, "name: \"" + name + "\" is already an edge type");
+        }
+        return new TypeInfo(existing.get(), tx.count(name));
+      }
+      CollectionDef def = CollectionDef.vertex(name, false);
+      tx.putCollection(def);
+      return new TypeInfo(def, 0);
+    });
+  }
+
+  /**
+   * Adds a custom edge type; the same definition again is a no-op.
+   *
+   * @throws NotFoundException a from/to vertex type does not exist
+   * @throws AlreadyExistsException the name exists with another definition
+   */
+  public TypeInfo addEdgeType(String name, List<String> fromTypes, List<String> toTypes, Idempotency idem) {
+    Validate.typeName("name", name);
+    List<String> from = typeList("from_types", fromTypes);
+    List<String> to = typeList("to_types", toTypes);
+    return write(idem, typeCodec, tx -> {
+      for (String t : from) {
+        requireVertexType(tx, t, "from_types");
+      }
+      for (String t : to) {
+        requireVertexType(tx, t, "to_types");
+      }
+      CollectionDef def = CollectionDef.edge(name, false, CollectionDef.Flow.FORWARD, from, to);
+      Optional<CollectionDef> existing = tx.collection(name);
+      if (existing.isPresent()) {
+        if (existing.get().equals(def)) {
+          return new TypeInfo(def, tx.count(name));
+        }
+        throw new AlreadyExistsException(name, "name: the type \"" + name + "\" already exists with another"
+            + " definition");
+      }
+      tx.putCollection(def);
+      return new TypeInfo(def, 0);
+    });
+  }
+
+  private static List<String> typeList(String field, List<String> types) {
+    if (types == null || types.isEmpty()) {
+      throw new InvalidArgumentException(field, "must name at least one vertex type");
+    }
+    List<String> out = new ArrayList<>(new LinkedHashSet<>(types));
+    for (int i = 0; i < out.size(); i++) {
+      Validate.typeName(field + "[" + i + "]", out.get(i));
+    }
+    out.sort(null);
+    return out;
+  }
+
+  /**
+   * Removes a custom vertex type.
+   *
+   * @throws NotFoundException no such type
+   * @throws FailedPreconditionException built-in, an edge type, documents present without purge, or referenced
+   */
+  public long removeVertexType(String name, boolean purge, Idempotency idem) {
+    Validate.typeName("name", name);
+    return write(idem, COUNT, tx -> {
+      CollectionDef def = requireType(tx, name, "name");
+      requireCustom(def, "name", def.isEdge() ? "it is an edge type; use RemoveEdgeType" : null);
+      List<String> referencing = tx.collections().stream()
+          .filter(c -> c.isEdge() && (c.fromTypes().contains(name) || c.toTypes().contains(name)))
+          .map(CollectionDef::name).toList();
+      if (!referencing.isEmpty()) {
+        throw new FailedPreconditionException("TYPE_IN_USE", "name: edge types " + referencing + " connect \"" + name
+            + "\"; remove them first");
+      }
+      return drop(tx, name, purge);
+    });
+  }
+
+  /** Removes a custom edge type. Same errors as {@link #removeVertexType}, but never "referenced". */
+  public long removeEdgeType(String name, boolean purge, Idempotency idem) {
+    Validate.typeName("name", name);
+    return write(idem, COUNT, tx -> {
+      CollectionDef def = requireType(tx, name, "name");
+      requireCustom(def, "name", def.isEdge() ? null : "it is a vertex type; use RemoveVertexType");
+      return drop(tx, name, purge);
+    });
+  }
+
+  private static long drop(WriteTx tx, String name, boolean purge) {
+    long n = tx.count(name);
+    if (n > 0 && !purge) {
+      throw new FailedPreconditionException("TYPE_NOT_EMPTY", "name: \"" + name + "\" holds " + n
+          + " documents; pass purge=true to delete them with the type");
+    }
+    return tx.dropCollection(name);
+  }
+
+  /** @throws NotFoundException no such type */
+  public TypeInfo getType(String name) {
+    Validate.typeName("name", name);
+    return store.read(tx -> new TypeInfo(requireType(tx, name, "name"), tx.count(name)));
+  }
+
+  public List<TypeInfo> listTypes() {
+    return store.read(tx -> tx.collections().stream().map(d -> new TypeInfo(d, tx.count(d.name()))).toList());
+  }
+
+  // ---- lineage -----------------------------------------------------------------------------------
+
+  /**
+   * The subgraph reachable from an entity along the flow of data, from one snapshot.
+   *
+   * @throws InvalidArgumentException malformed id, or limits out of range
+   * @throws NotFoundException the start entity does not exist
+   */
+  public Lineage lineage(String startId, Direction direction, int maxDepth, int maxNodes) {
+    EntityId start = Validate.id("start_id", startId);
+    int depth = maxDepth == 0 ? DEFAULT_DEPTH : maxDepth;
+    if (depth < 1 || depth > MAX_DEPTH) {
+      throw new InvalidArgumentException("max_depth", "must be between 1 and " + MAX_DEPTH + " (got " + maxDepth
+          + ")");
+    }
+    int nodes = maxNodes == 0 ? DEFAULT_NODES : maxNodes;
+    if (nodes < 1 || nodes > MAX_NODES) {
+      throw new InvalidArgumentException("max_nodes", "must be between 1 and " + MAX_NODES + " (got " + maxNodes
+          + ")");
+    }
+    Direction dir = direction == null ? Direction.BOTH : direction;
+    return store.read(tx -> traverse(tx, start, dir, depth, nodes));
+  }
+
+  private static Lineage traverse(ReadTx tx, EntityId start, Direction dir, int maxDepth, int maxNodes) {
+    requireVertexType(tx, start.collection(), "start_id");
+    VertexDoc first = tx.vertex(start).orElseThrow(() -> new NotFoundException(start.toString(),
+        "start_id: " + start + " does not exist"));
+    Map<String, CollectionDef> defs = new HashMap<>();
+    for (CollectionDef d : tx.collections()) {
+      defs.put(d.name(), d);
+    }
+    int edgeBudget = Math.min(200_000, maxNodes * 20);
+    LinkedHashSet<EntityId> visited = new LinkedHashSet<>();
+    visited.add(start);
+    Map<EntityId, EdgeDoc> edges = new LinkedHashMap<>();
+    boolean truncated = false;
+    List<Direction> passes = dir == Direction.BOTH ? List.of(Direction.UPSTREAM, Direction.DOWNSTREAM) : List.of(dir);
+    for (Direction pass : passes) {
+      Set<EntityId> seen = new HashSet<>();
+      seen.add(start);
+      List<EntityId> frontier = List.of(start);
+      for (int level = 1; level <= maxDepth && !frontier.isEmpty(); level++) {
+        List<EntityId> next = new ArrayList<>();
+        for (boolean outbound : new boolean[] {true, false}) {
+          List<EdgeDoc> found = tx.edgesOf(frontier, outbound, edgeBudget);
+          if (found.size() >= edgeBudget) {
+            truncated = true;
+          }
+          for (EdgeDoc e : found) {
+            CollectionDef def = defs.get(e.id().collection());
+            if (def == null) {
+              continue;
+            }
+            boolean forward = def.flow() == CollectionDef.Flow.FORWARD;
+            boolean follow = pass == Direction.DOWNSTREAM ? outbound == forward : outbound != forward;
+            if (!follow) {
+              continue;
+            }
+            EntityId other = outbound ? e.to() : e.from();
+            if (!visited.contains(other)) {
+              if (visited.size() >= maxNodes) {
+                truncated = true;
+                continue;
+              }
+              visited.add(other);
+            }
+            if (seen.add(other)) {
+              next.add(other);
+            }
+            edges.putIfAbsent(e.id(), e);
+          }
+        }
+        frontier = next;
+      }
+    }
+    Map<EntityId, VertexDoc> docs = tx.vertices(visited);
+    List<VertexDoc> nodeList = new ArrayList<>();
+    nodeList.add(first);
+    for (EntityId id : visited) {
+      VertexDoc v = docs.get(id);
+      if (v != null && !id.equals(start)) {
+        nodeList.add(v);
+      }
+    }
+    List<EdgeDoc> edgeList = edges.values().stream()
+        .filter(e -> docs.containsKey(e.from()) && docs.containsKey(e.to())).toList();
+    return new Lineage(nodeList, edgeList, truncated);
+  }
+}

@@ -1,0 +1,46 @@
+package io.arangopipe.server.store;
+
+/**
+ * The graph-store contract: schemaless vertices and edges in named collections, read in snapshots and
+ * written in atomic, durable units of work. The embedded SQLite store and the ArangoDB store implement
+ * it; {@code GraphStoreContract} in the tests defines the behaviour both must have.
+ */
+public interface GraphStore extends AutoCloseable {
+
+  /** A unit of reading work. */
+  @FunctionalInterface
+  interface ReadWork<T> {
+    T run(ReadTx tx);
+  }
+
+  /** A unit of writing work; it may read its own writes. */
+  @FunctionalInterface
+  interface WriteWork<T> {
+    T run(WriteTx tx);
+  }
+
+  /**
+   * Runs {@code work} in one consistent snapshot.
+   *
+   * @throws UnavailableException the database cannot answer
+   * @throws StoreException whatever {@code work} throws
+   */
+  <T> T read(ReadWork<T> work);
+
+  /**
+   * Runs {@code work} in one atomic transaction and returns only once it is durable. If {@code work}
+   * throws, nothing it wrote is kept and the exception is rethrown.
+   *
+   * @throws UnavailableException the write could not be made durable; nothing was written
+   * @throws AbortedException a conflict with a concurrent write; retrying is safe
+   * @throws StoreException whatever {@code work} throws
+   */
+  <T> T write(WriteWork<T> work);
+
+  /** A short, human-readable description, e.g. {@code sqlite:/data/arangopipe.db}. */
+  String describe();
+
+  /** Closes the store; in-flight writes finish first. */
+  @Override
+  void close();
+}

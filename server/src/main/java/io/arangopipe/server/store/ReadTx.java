@@ -1,0 +1,46 @@
+package io.arangopipe.server.store;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads inside one consistent snapshot. Every method may throw {@link UnavailableException} when the
+ * database cannot answer; none throws for absent data (absence is an empty result).
+ */
+public interface ReadTx {
+
+  /** The collection's definition, if it exists. */
+  Optional<CollectionDef> collection(String name);
+
+  /** Every collection, built-in first, then by name. */
+  List<CollectionDef> collections();
+
+  /** How many documents the collection holds (0 if it does not exist). */
+  long count(String collection);
+
+  /** The vertex with this id, if it exists. */
+  Optional<VertexDoc> vertex(EntityId id);
+
+  /** The vertices among these ids that exist, keyed by id. */
+  Map<EntityId, VertexDoc> vertices(Collection<EntityId> ids);
+
+  /** The edge with this id, if it exists. */
+  Optional<EdgeDoc> edge(EntityId id);
+
+  /** The edge of this collection from one vertex to another, if it exists. */
+  Optional<EdgeDoc> edgeBetween(String collection, EntityId from, EntityId to);
+
+  /** A page of vertices matching the query. */
+  List<VertexDoc> findVertices(VertexQuery query);
+
+  /**
+   * The edges (of every collection) that start at ({@code outbound}) or end at (otherwise) one of the
+   * vertices, at most {@code limit} of them.
+   */
+  List<EdgeDoc> edgesOf(Collection<EntityId> vertexIds, boolean outbound, int limit);
+
+  /** The record of an idempotent write with this request id, if one committed. */
+  Optional<RequestRecord> request(String requestId);
+}

@@ -1,0 +1,46 @@
+package io.arangopipe.server.store;
+
+/**
+ * Reads and writes inside one atomic transaction: either every write of the unit of work commits, or
+ * none does. Reads see the transaction's own writes.
+ */
+public interface WriteTx extends ReadTx {
+
+  /**
+   * Inserts a vertex.
+   *
+   * @throws AlreadyExistsException the key, or the name within (collection, project), is taken
+   * @throws NotFoundException the collection does not exist
+   */
+  void insertVertex(VertexDoc vertex);
+
+  /**
+   * Replaces the document and update time of an existing vertex (system fields other than the update
+   * time do not change).
+   *
+   * @throws NotFoundException no vertex has that id
+   */
+  void replaceVertex(VertexDoc vertex);
+
+  /**
+   * Inserts an edge.
+   *
+   * @throws AlreadyExistsException the key is taken, or the collection already joins the two vertices
+   * @throws NotFoundException the collection does not exist
+   */
+  void insertEdge(EdgeDoc edge);
+
+  /** Creates or replaces a collection definition. */
+  void putCollection(CollectionDef def);
+
+  /**
+   * Deletes a collection with every document in it (for a vertex collection, its vertices; edges that
+   * touch them are the caller's business).
+   *
+   * @return how many documents were deleted
+   */
+  long dropCollection(String name);
+
+  /** Records an idempotent write's request id in this transaction. */
+  void putRequest(RequestRecord record);
+}

@@ -1,0 +1,344 @@
+package io.arangopipe.server.store.sqlite;
+
+import io.arangopipe.server.store.GraphStore;
+import io.arangopipe.server.store.StoreException;
+import io.arangopipe.server.store.UnavailableException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The embedded store: one SQLite file in WAL mode.
+ *
+ * <p>Writes go through one writer thread that owns the only writable connection. It takes every unit
+ * of work that is waiting (up to {@code maxBatch}), runs each inside its own savepoint of one {@code
+ * BEGIN IMMEDIATE} transaction, and commits them together: one fsync (synchronous=FULL) acknowledges the
+ * whole group. A unit of work that throws only rolls back its savepoint. If SQLite itself fails
+ * mid-batch, the batch is rolled back and each unit is retried alone, so one bad write cannot take its
+ * neighbours down with it.
+ *
+ * <p>Reads use a pool of read-only connections, each in a deferred transaction, so they see one
+ * snapshot and never block the writer.
+ */
+public final class SqliteStore implements GraphStore {
+
+  private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
+
+  /** Tunables. */
+  public record Options(int readers, int maxBatch, int queueCapacity) {
+    public static Options defaults() {
+      return new Options(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 256, 10_000);
+    }
+  }
+
+  private final Path file;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private final Connection writer;
+  private final BlockingQueue<Connection> readers;
+  private final List<Connection> allReaders = new ArrayList<>();
+  private final BlockingQueue<Task<?>> queue;
+  private final Options options;
+  private final Thread writerThread;
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private volatile boolean closing;
+
+  private SqliteStore(Path dataDir, Options options) throws SQLException, IOException {
+    this.options = options;
+    Files.createDirectories(dataDir);
+    this.file = dataDir.resolve("arangopipe.db").toAbsolutePath();
+    this.lockChannel = FileChannel.open(dataDir.resolve("arangopipe.lock"),
+        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock l;
+    try {
+      l = lockChannel.tryLock();
+    } catch (IOException e) {
+      l = null;
+    }
+    if (l == null) {
+      lockChannel.close();
+      throw new IllegalStateException("another Arangopipe server is using the data folder " + dataDir.toAbsolutePath()
+          + "; stop it, or start this one with another --data-dir");
+    }
+    this.lock = l;
+    this.writer = connect(false);
+    SqliteSchema.migrate(writer);
+    this.readers = new ArrayBlockingQueue<>(options.readers());
+    for (int i = 0; i < options.readers(); i++) {
+      Connection r = connect(true);
+      allReaders.add(r);
+      readers.add(r);
+    }
+    this.queue = new LinkedBlockingQueue<>(options.queueCapacity());
+    this.writerThread = new Thread(this::writerLoop, "arangopipe-sqlite-writer");
+    writerThread.setDaemon(false);
+    writerThread.start();
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code dataDir}.
+   *
+   * @throws IllegalStateException another process holds the folder, or it was written by a newer release
+   * @throws UnavailableException the database cannot be opened
+   */
+  public static SqliteStore open(Path dataDir, Options options) {
+    try {
+      return new SqliteStore(dataDir, options);
+    } catch (SQLException | IOException e) {
+      throw new UnavailableException("cannot open the embedded store in " + dataDir.toAbsolutePath() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  private Connection connect(boolean readOnly) throws SQLException {
+    SQLiteConfig cfg = new SQLiteConfig();
+    cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
+    cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+    cfg.setBusyTimeout(10_000);
+    cfg.setReadOnly(readOnly);
+    return cfg.createConnection("jdbc:sqlite:" + file);
+  }
+
+  @Override
+  public String describe() {
+    return "sqlite:" + file;
+  }
+
+  /** The database file. */
+  public Path file() {
+    return file;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------
+
+  @Override
+  public <T> T read(ReadWork<T> work) {
+    if (closing) {
+      throw new UnavailableException("the store is shutting down");
+    }
+    Connection c;
+    try {
+      c = readers.poll(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UnavailableException("interrupted while waiting for a read connection");
+    }
+    if (c == null) {
+      throw new UnavailableException("all " + options.readers() + " read connections stayed busy for 30 s");
+    }
+    try (Statement s = c.createStatement()) {
+      s.execute("BEGIN");
+      try {
+        return work.run(new SqliteTx(c, false));
+      } finally {
+        s.execute("ROLLBACK");
+      }
+    } catch (SQLException e) {
+      throw unavailable(e);
+    } catch (SqliteFailure e) {
+      throw unavailable(e.sqlCause());
+    } finally {
+      readers.add(c);
+    }
+  }
+
+  // ---- writes ------------------------------------------------------------------------------------
+
+  private static final class Task<T> {
+    final WriteWork<T> work;
+    final CompletableFuture<T> done = new CompletableFuture<>();
+    T result;
+    RuntimeException error;
+
+    Task(WriteWork<T> work) {
+      this.work = work;
+    }
+
+    void complete() {
+      if (error != null) {
+        done.completeExceptionally(error);
+      } else {
+        done.complete(result);
+      }
+    }
+  }
+
+  @Override
+  public <T> T write(WriteWork<T> work) {
+    Task<T> task = new Task<>(work);
+    lifecycle.readLock().lock();
+    try {
+      if (closing) {
+        throw new UnavailableException("the store is shutting down");
+      }
+      if (!queue.offer(task)) {
+        throw new UnavailableException("the write queue is full (" + options.queueCapacity()
+            + " writes waiting); retry with backoff");
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    try {
+      return task.done.join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException r) {
+        // Rethrow with the caller's stack for debugging, keeping the type the api layer maps.
+        throw r;
+      }
+      throw new IllegalStateException(cause);
+    }
+  }
+
+  private void writerLoop() {
+    List<Task<?>> batch = new ArrayList<>();
+    while (true) {
+      Task<?> first;
+      try {
+        first = queue.poll(50, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        first = null;
+      }
+      if (first == null) {
+        if (closing && queue.isEmpty()) {
+          failLeftovers();
+          return;
+        }
+        continue;
+      }
+      batch.clear();
+      batch.add(first);
+      queue.drainTo(batch, options.maxBatch() - 1);
+      runBatch(batch);
+    }
+  }
+
+  private void runBatch(List<Task<?>> batch) {
+    try (Statement s = writer.createStatement()) {
+      s.execute("BEGIN IMMEDIATE");
+      for (Task<?> t : batch) {
+        runInSavepoint(s, t);
+      }
+      s.execute("COMMIT");
+    } catch (SQLException | SqliteFailure e) {
+      SQLException cause = e instanceof SqliteFailure f ? f.sqlCause() : (SQLException) e;
+      rollbackQuietly();
+      if (batch.size() > 1) {
+        log.warn("a write batch of {} failed ({}); retrying each write alone", batch.size(), cause.getMessage());
+        for (Task<?> t : batch) {
+          t.error = null;
+          t.result = null;
+          runBatch(List.of(t));
+        }
+        return;
+      }
+      Task<?> only = batch.get(0);
+      only.error = unavailable(cause);
+      only.result = null;
+      log.error("a write failed and was rolled back: {}", cause.getMessage());
+    }
+    for (Task<?> t : batch) {
+      t.complete();
+    }
+  }
+
+  private static <T> void runInSavepoint(Statement s, Task<T> t) throws SQLException {
+    s.execute("SAVEPOINT unit");
+    try {
+      t.result = t.work.run(new SqliteTx(s.getConnection(), true));
+      s.execute("RELEASE unit");
+    } catch (SqliteFailure e) {
+      throw e;
+    } catch (StoreException e) {
+      t.error = e;
+      s.execute("ROLLBACK TO unit");
+      s.execute("RELEASE unit");
+    } catch (RuntimeException e) {
+      log.error("bug: a write failed unexpectedly and was rolled back", e);
+      t.error = e;
+      s.execute("ROLLBACK TO unit");
+      s.execute("RELEASE unit");
+    }
+  }
+
+  /** Writes that raced with close() and arrived after the last batch: fail them, never leave them hanging. */
+  private void failLeftovers() {
+    Task<?> t;
+    while ((t = queue.poll()) != null) {
+      t.error = new UnavailableException("the store is shutting down; nothing was written");
+      t.complete();
+    }
+  }
+
+  private void rollbackQuietly() {
+    try (Statement s = writer.createStatement()) {
+      s.execute("ROLLBACK");
+    } catch (SQLException ignored) {
+      // Nothing was active, or SQLite already rolled back.
+    }
+  }
+
+  private UnavailableException unavailable(SQLException e) {
+    String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+    String hint = msg.contains("FULL") || msg.contains("full")
+        ? "; free disk space in " + file.getParent() + " and retry"
+        : "; retry later, and check the server log and the disk holding " + file.getParent();
+    return new UnavailableException("the embedded store could not complete the call: " + msg + hint, e);
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  @Override
+  public void close() {
+    lifecycle.writeLock().lock();
+    try {
+      if (closing) {
+        return;
+      }
+      closing = true;
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+    try {
+      writerThread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Connection c : allReaders) {
+      closeQuietly(c);
+    }
+    closeQuietly(writer);
+    try {
+      lock.release();
+      lockChannel.close();
+    } catch (IOException e) {
+      log.warn("could not release the data folder lock: {}", e.getMessage());
+    }
+  }
+
+  private static void closeQuietly(Connection c) {
+    try {
+      c.close();
+    } catch (SQLException e) {
+      log.warn("closing a connection: {}", e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,407 @@
+package io.arangopipe.server.store.sqlite;
+
+import io.arangopipe.server.store.AlreadyExistsException;
+import io.arangopipe.server.store.CollectionDef;
+import io.arangopipe.server.store.Condition;
+import io.arangopipe.server.store.EdgeDoc;
+import io.arangopipe.server.store.EntityId;
+import io.arangopipe.server.store.Field;
+import io.arangopipe.server.store.Json;
+import io.arangopipe.server.store.NotFoundException;
+import io.arangopipe.server.store.RequestRecord;
+import io.arangopipe.server.store.VertexDoc;
+import io.arangopipe.server.store.VertexQuery;
+import io.arangopipe.server.store.WriteTx;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One transaction on one connection. Every statement binds its values; the only text spliced into SQL
+ * comes from constants in this class. Read-only transactions refuse writes.
+ */
+final class SqliteTx implements WriteTx {
+
+  /** IN-list chunk size: well below SQLite's 32,766 host-parameter limit. */
+  private static final int CHUNK = 500;
+
+  /** Attribute paths of run documents that have an expression index (see {@link SqliteSchema}). */
+  private static final Set<String> INDEXED_RUN_PATHS = Set.of("tag", "deployment_tag");
+
+  private static final String VERTEX_COLUMNS =
+      "collection, key, name, project, doc, create_time, update_time, creator";
+  private static final String EDGE_COLUMNS = "collection, key, from_id, to_id, doc, create_time, creator";
+
+  private final Connection c;
+  private final boolean writable;
+
+  SqliteTx(Connection c, boolean writable) {
+    this.c = c;
+    this.writable = writable;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------
+
+  @Override
+  public Optional<CollectionDef> collection(String name) {
+    return query("SELECT name, kind, builtin, flow, from_types, to_types FROM collections WHERE name = ?",
+        List.of(name), SqliteTx::collectionDef).stream().findFirst();
+  }
+
+  @Override
+  public List<CollectionDef> collections() {
+    return query("SELECT name, kind, builtin, flow, from_types, to_types FROM collections"
+        + " ORDER BY builtin DESC, CASE WHEN builtin = 1 THEN ordinal END, name", List.of(), SqliteTx::collectionDef);
+  }
+
+  @Override
+  public long count(String collection) {
+    List<Long> n = query("SELECT (SELECT count(*) FROM vertices WHERE collection = ?1)"
+        + " + (SELECT count(*) FROM edges WHERE collection = ?1)", List.of(collection), r -> r.getLong(1));
+    return n.get(0);
+  }
+
+  @Override
+  public Optional<VertexDoc> vertex(EntityId id) {
+    return query("SELECT " + VERTEX_COLUMNS + " FROM vertices WHERE collection = ? AND key = ?",
+        List.of(id.collection(), id.key()), SqliteTx::vertexDoc).stream().findFirst();
+  }
+
+  @Override
+  public Map<EntityId, VertexDoc> vertices(Collection<EntityId> ids) {
+    Map<String, List<String>> byCollection = new LinkedHashMap<>();
+    for (EntityId id : ids) {
+      byCollection.computeIfAbsent(id.collection(), k -> new ArrayList<>()).add(id.key());
+    }
+    Map<EntityId, VertexDoc> out = new LinkedHashMap<>();
+    for (Map.Entry<String, List<String>> e : byCollection.entrySet()) {
+      List<String> keys = e.getValue();
+      for (int i = 0; i < keys.size(); i += CHUNK) {
+        List<String> part = keys.subList(i, Math.min(keys.size(), i + CHUNK));
+        List<Object> params = new ArrayList<>(part.size() + 1);
+        params.add(e.getKey());
+        params.addAll(part);
+        for (VertexDoc v : query("SELECT " + VERTEX_COLUMNS + " FROM vertices WHERE collection = ? AND key IN ("
+            + placeholders(part.size()) + ")", params, SqliteTx::vertexDoc)) {
+          out.put(v.id(), v);
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public Optional<EdgeDoc> edge(EntityId id) {
+    return query("SELECT " + EDGE_COLUMNS + " FROM edges WHERE collection = ? AND key = ?",
+        List.of(id.collection(), id.key()), SqliteTx::edgeDoc).stream().findFirst();
+  }
+
+  @Override
+  public Optional<EdgeDoc> edgeBetween(String collection, EntityId from, EntityId to) {
+    return query("SELECT " + EDGE_COLUMNS + " FROM edges WHERE collection = ? AND from_id = ? AND to_id = ?",
+        List.of(collection, from.toString(), to.toString()), SqliteTx::edgeDoc).stream().findFirst();
+  }
+
+  @Override
+  public List<VertexDoc> findVertices(VertexQuery q) {
+    boolean runs = "run".equals(q.collection());
+    StringBuilder sql = new StringBuilder("SELECT ").append(VERTEX_COLUMNS).append(" FROM vertices WHERE ");
+    List<Object> params = new ArrayList<>();
+    if (runs) {
+      // A constant, so that the planner can use the partial indexes on run documents.
+      sql.append("collection = 'run'");
+    } else {
+      sql.append("collection = ?");
+      params.add(q.collection());
+    }
+    for (Condition cond : q.conditions()) {
+      sql.append(" AND ");
+      appendCondition(sql, params, cond, runs);
+    }
+    if (q.order() == VertexQuery.Order.KEY) {
+      if (q.after() != null) {
+        sql.append(" AND key > ?");
+        params.add(q.after());
+      }
+      sql.append(" ORDER BY key");
+    } else {
+      sql.append(" AND name IS NOT NULL");
+      if (q.after() != null) {
+        sql.append(" AND (name > ? OR (name = ? AND key > ?))");
+        params.add(q.after());
+        params.add(q.after());
+        params.add(q.afterKey() == null ? "" : q.afterKey());
+      }
+      sql.append(" ORDER BY name, key");
+    }
+    sql.append(" LIMIT ?");
+    params.add((long) q.limit());
+    return query(sql.toString(), params, SqliteTx::vertexDoc);
+  }
+
+  private static void appendCondition(StringBuilder sql, List<Object> params, Condition cond, boolean runs) {
+    Object v = cond.value();
+    Field field = cond.field();
+    if (field instanceof Field.Key) {
+      column(sql, params, "key", v);
+    } else if (field instanceof Field.Name) {
+      column(sql, params, "name", v);
+    } else if (field instanceof Field.Project) {
+      column(sql, params, "project", v);
+    } else {
+      List<String> path = ((Field.Doc) field).path();
+      if (runs && path.size() == 1 && INDEXED_RUN_PATHS.contains(path.get(0)) && v instanceof String) {
+        // The literal path comes from INDEXED_RUN_PATHS, a constant: it matches the index expression.
+        sql.append("json_extract(doc, '$.").append(path.get(0)).append("') = ?");
+        params.add(v);
+        return;
+      }
+      String jsonPath = jsonPath(path);
+      if (v == null) {
+        sql.append("json_type(doc, ?) = 'null'");
+        params.add(jsonPath);
+      } else if (v instanceof Boolean b) {
+        sql.append("json_type(doc, ?) = ").append(b ? "'true'" : "'false'");
+        params.add(jsonPath);
+      } else if (v instanceof String) {
+        sql.append("(json_type(doc, ?) = 'text' AND json_extract(doc, ?) = ?)");
+        params.add(jsonPath);
+        params.add(jsonPath);
+        params.add(v);
+      } else {
+        sql.append("(json_type(doc, ?) IN ('integer', 'real') AND json_extract(doc, ?) = ?)");
+        params.add(jsonPath);
+        params.add(jsonPath);
+        params.add(v);
+      }
+    }
+  }
+
+  private static void column(StringBuilder sql, List<Object> params, String column, Object v) {
+    if (v instanceof String) {
+      sql.append(column).append(" = ?");
+      params.add(v);
+    } else if (v == null && column.equals("name")) {
+      sql.append("name IS NULL");
+    } else {
+      sql.append("0"); // system columns are strings: nothing else equals them
+    }
+  }
+
+  /** {@code ["a", "b c"]} becomes {@code $."a"."b c"}; labels are quoted so dots and spaces are literal. */
+  static String jsonPath(List<String> path) {
+    StringBuilder b = new StringBuilder("$");
+    for (String seg : path) {
+      if (seg.indexOf('"') >= 0 || seg.indexOf('\\') >= 0) {
+        throw new IllegalArgumentException("attribute names with quotes or backslashes cannot be queried");
+      }
+      b.append(".\"").append(seg).append('"');
+    }
+    return b.toString();
+  }
+
+  @Override
+  public List<EdgeDoc> edgesOf(Collection<EntityId> vertexIds, boolean outbound, int limit) {
+    List<String> ids = vertexIds.stream().map(EntityId::toString).toList();
+    List<EdgeDoc> out = new ArrayList<>();
+    String column = outbound ? "from_id" : "to_id";
+    for (int i = 0; i < ids.size() && out.size() < limit; i += CHUNK) {
+      List<String> part = ids.subList(i, Math.min(ids.size(), i + CHUNK));
+      List<Object> params = new ArrayList<>(part);
+      params.add((long) (limit - out.size()));
+      out.addAll(query("SELECT " + EDGE_COLUMNS + " FROM edges WHERE " + column + " IN ("
+          + placeholders(part.size()) + ") LIMIT ?", params, SqliteTx::edgeDoc));
+    }
+    return out;
+  }
+
+  @Override
+  public Optional<RequestRecord> request(String requestId) {
+    return query("SELECT request_id, operation, fingerprint, result, create_time FROM requests WHERE request_id = ?",
+        List.of(requestId),
+        r -> new RequestRecord(r.getString(1), r.getString(2), r.getString(3), r.getString(4), instant(r.getLong(5))))
+        .stream().findFirst();
+  }
+
+  // ---- writes ------------------------------------------------------------------------------------
+
+  @Override
+  public void insertVertex(VertexDoc v) {
+    requireWritable();
+    requireCollection(v.id().collection(), CollectionDef.Kind.VERTEX);
+    if (vertex(v.id()).isPresent()) {
+      throw new AlreadyExistsException(v.id().toString(), "a document with id " + v.id() + " already exists");
+    }
+    if (v.name() != null) {
+      List<String> clash = query("SELECT key FROM vertices WHERE collection = ? AND name = ? AND project = ?",
+          List.of(v.id().collection(), v.name(), v.project()), r -> r.getString(1));
+      if (!clash.isEmpty()) {
+        String existing = new EntityId(v.id().collection(), clash.get(0)).toString();
+        throw new AlreadyExistsException(existing, v.id().collection() + " named \"" + v.name() + "\""
+            + (v.project().isEmpty() ? "" : " in project \"" + v.project() + "\"") + " already exists: " + existing);
+      }
+    }
+    update("INSERT INTO vertices(" + VERTEX_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params(v.id().collection(), v.id().key(), v.name(), v.project(), Json.write(v.doc()),
+            micros(v.createTime()), micros(v.updateTime()), v.creator()));
+  }
+
+  @Override
+  public void replaceVertex(VertexDoc v) {
+    requireWritable();
+    int n = update("UPDATE vertices SET doc = ?, update_time = ? WHERE collection = ? AND key = ?",
+        params(Json.write(v.doc()), micros(v.updateTime()), v.id().collection(), v.id().key()));
+    if (n == 0) {
+      throw new NotFoundException(v.id().toString(), "no document has id " + v.id());
+    }
+  }
+
+  @Override
+  public void insertEdge(EdgeDoc e) {
+    requireWritable();
+    requireCollection(e.id().collection(), CollectionDef.Kind.EDGE);
+    if (edge(e.id()).isPresent()) {
+      throw new AlreadyExistsException(e.id().toString(), "an edge with id " + e.id() + " already exists");
+    }
+    Optional<EdgeDoc> same = edgeBetween(e.id().collection(), e.from(), e.to());
+    if (same.isPresent()) {
+      throw new AlreadyExistsException(same.get().id().toString(),
+          "an edge of " + e.id().collection() + " from " + e.from() + " to " + e.to() + " already exists");
+    }
+    update("INSERT INTO edges(" + EDGE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
+        params(e.id().collection(), e.id().key(), e.from().toString(), e.to().toString(), Json.write(e.doc()),
+            micros(e.createTime()), e.creator()));
+  }
+
+  @Override
+  public void putCollection(CollectionDef d) {
+    requireWritable();
+    update("INSERT INTO collections(name, kind, builtin, flow, from_types, to_types, ordinal)"
+            + " VALUES (?, ?, ?, ?, ?, ?, (SELECT coalesce(max(ordinal), 0) + 1 FROM collections))"
+            + " ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, builtin = excluded.builtin,"
+            + " flow = excluded.flow, from_types = excluded.from_types, to_types = excluded.to_types",
+        params(d.name(), d.kind().name(), d.builtin() ? 1L : 0L, d.flow().name(), Json.write(d.fromTypes()),
+            Json.write(d.toTypes())));
+  }
+
+  @Override
+  public long dropCollection(String name) {
+    requireWritable();
+    long n = update("DELETE FROM vertices WHERE collection = ?", params(name));
+    n += update("DELETE FROM edges WHERE collection = ?", params(name));
+    update("DELETE FROM collections WHERE name = ?", params(name));
+    return n;
+  }
+
+  @Override
+  public void putRequest(RequestRecord r) {
+    requireWritable();
+    update("INSERT INTO requests(request_id, operation, fingerprint, result, create_time) VALUES (?, ?, ?, ?, ?)",
+        params(r.requestId(), r.operation(), r.fingerprint(), r.result(), micros(r.createTime())));
+  }
+
+  private void requireWritable() {
+    if (!writable) {
+      throw new IllegalStateException("write in a read-only transaction");
+    }
+  }
+
+  private void requireCollection(String name, CollectionDef.Kind kind) {
+    Optional<CollectionDef> def = collection(name);
+    if (def.isEmpty() || def.get().kind() != kind) {
+      throw new NotFoundException(name, "no " + kind.name().toLowerCase() + " type named \"" + name + "\"");
+    }
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------------
+
+  @FunctionalInterface
+  private interface RowMapper<T> {
+    T map(ResultSet r) throws SQLException;
+  }
+
+  private static List<Object> params(Object... values) {
+    return java.util.Arrays.asList(values);
+  }
+
+  private <T> List<T> query(String sql, List<?> params, RowMapper<T> mapper) {
+    try (PreparedStatement p = c.prepareStatement(sql)) {
+      bind(p, params);
+      try (ResultSet r = p.executeQuery()) {
+        List<T> out = new ArrayList<>();
+        while (r.next()) {
+          out.add(mapper.map(r));
+        }
+        return out;
+      }
+    } catch (SQLException e) {
+      throw new SqliteFailure(e);
+    }
+  }
+
+  private int update(String sql, List<?> params) {
+    try (PreparedStatement p = c.prepareStatement(sql)) {
+      bind(p, params);
+      return p.executeUpdate();
+    } catch (SQLException e) {
+      throw new SqliteFailure(e);
+    }
+  }
+
+  private static void bind(PreparedStatement p, List<?> params) throws SQLException {
+    for (int i = 0; i < params.size(); i++) {
+      Object v = params.get(i);
+      if (v == null) {
+        p.setNull(i + 1, java.sql.Types.NULL);
+      } else if (v instanceof String s) {
+        p.setString(i + 1, s);
+      } else if (v instanceof Long l) {
+        p.setLong(i + 1, l);
+      } else if (v instanceof Double d) {
+        p.setDouble(i + 1, d);
+      } else {
+        throw new IllegalArgumentException("cannot bind " + v.getClass());
+      }
+    }
+  }
+
+  private static String placeholders(int n) {
+    return String.join(", ", java.util.Collections.nCopies(n, "?"));
+  }
+
+  private static CollectionDef collectionDef(ResultSet r) throws SQLException {
+    return new CollectionDef(r.getString(1), CollectionDef.Kind.valueOf(r.getString(2)), r.getLong(3) == 1,
+        CollectionDef.Flow.valueOf(r.getString(4)), strings(r.getString(5)), strings(r.getString(6)));
+  }
+
+  private static List<String> strings(String json) {
+    return Json.parseList(json).stream().map(String::valueOf).toList();
+  }
+
+  private static VertexDoc vertexDoc(ResultSet r) throws SQLException {
+    return new VertexDoc(new EntityId(r.getString(1), r.getString(2)), r.getString(3), r.getString(4),
+        Json.parseObject(r.getString(5)), instant(r.getLong(6)), instant(r.getLong(7)), r.getString(8));
+  }
+
+  private static EdgeDoc edgeDoc(ResultSet r) throws SQLException {
+    return new EdgeDoc(new EntityId(r.getString(1), r.getString(2)), EntityId.of(r.getString(3)),
+        EntityId.of(r.getString(4)), Json.parseObject(r.getString(5)), instant(r.getLong(6)), r.getString(7));
+  }
+
+  static long micros(Instant t) {
+    return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+  }
+
+  static Instant instant(long micros) {
+    return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+  }
+}
