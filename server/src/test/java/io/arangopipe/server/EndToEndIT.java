@@ -11,6 +11,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 import com.google.protobuf.util.Timestamps;
+import com.google.rpc.ErrorInfo;
 import io.arangopipe.v1.AdminServiceGrpc;
 import io.arangopipe.v1.CreateProjectRequest;
 import io.arangopipe.v1.Deployment;
@@ -54,6 +55,12 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.reflection.v1.ServiceResponse;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,6 +74,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -147,6 +155,13 @@ class EndToEndIT {
         assertCompleteLoadRun(getRun(third, ack.attempt.runId), ack.attempt, load, ack);
       }
       verifyCounts(third, expected);
+
+      // Nothing in this test is a server-side error: no server logged one (a kill -9 leaves no trace).
+      for (ServerProcess s : servers) {
+        assertThat(Files.readAllLines(s.log, StandardCharsets.UTF_8))
+            .as("ERROR lines in the log of server %s", s.index)
+            .noneMatch(line -> line.contains(" ERROR "));
+      }
     } catch (Throwable t) {
       dumpLogs();
       throw t;
@@ -188,6 +203,17 @@ class EndToEndIT {
         .setName(PROJECT)
         .setProperties(struct("{'owner': 'e2e', 'task': 'wine quality regression'}"))
         .build()).getProject().getId()).isEqualTo(project.getId());
+    // With other properties it is ALREADY_EXISTS, and the existing id travels in an ErrorInfo detail.
+    assertThatThrownBy(() -> s.admin().createProject(CreateProjectRequest.newBuilder()
+        .setName(PROJECT).setProperties(struct("{'owner': 'someone else'}")).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+          com.google.rpc.Status details = StatusProto.fromThrowable(e);
+          assertThat(details).as("google.rpc.Status of %s", e).isNotNull();
+          assertThat(details.getDetailsList()).filteredOn(d -> d.is(ErrorInfo.class)).singleElement()
+              .satisfies(d -> assertThat(d.unpack(ErrorInfo.class).getMetadataMap())
+                  .containsEntry("existing_id", project.getId()));
+        });
 
     // Dataset, featureset derived from it, model in the project.
     Entity dataset = s.tracking().registerDataset(RegisterDatasetRequest.newBuilder()
@@ -720,7 +746,37 @@ class EndToEndIT {
       assertThat(health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus())
           .as("health of %s", service).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
     }
+    assertThat(reflectedServices(s)).containsAll(TRACKING_SERVICES)
+        .contains("grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection");
     return s;
+  }
+
+  /** The services server reflection (v1) lists, as grpcurl would ask for them. */
+  private static Set<String> reflectedServices(ServerProcess s) throws Exception {
+    CompletableFuture<Set<String>> result = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(s.channel)
+        .withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS)
+        .serverReflectionInfo(new StreamObserver<>() {
+          final Set<String> names = new HashSet<>();
+
+          @Override
+          public void onNext(ServerReflectionResponse r) {
+            r.getListServicesResponse().getServiceList().stream().map(ServiceResponse::getName).forEach(names::add);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            result.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            result.complete(names);
+          }
+        });
+    requests.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
+    requests.onCompleted();
+    return result.get(CALL_DEADLINE.toMillis() * 2, MILLISECONDS);
   }
 
   private static int awaitPort(ServerProcess s, Path portFile) throws Exception {
