@@ -234,6 +234,13 @@ final class SqliteTx implements WriteTx {
 
   // ---- searches --------------------------------------------------------------------------------
 
+  /**
+   * A run joined with what it is linked to. Each edge join must be an index lookup per run. For the model
+   * edge (stored models -> run) that is {@code edges_by_to}; the unary {@code +} on its collection term
+   * keeps the planner from choosing {@code edges_by_pair} on {@code collection} alone instead (it does
+   * without ANALYZE statistics), which reads every run_models edge for every run: 11 s instead of
+   * 0.05 s for a 2,000-run project in a 100k-run database.
+   */
   private static final String RUN_FROM = """
        FROM vertices r
        LEFT JOIN edges ep ON ep.from_id = 'run/' || r.key AND ep.collection = 'run_modelparams'
@@ -244,7 +251,7 @@ final class SqliteTx implements WriteTx {
        LEFT JOIN vertices d ON d.collection = 'datasets' AND d.key = substr(ed.to_id, 10)
        LEFT JOIN edges ef ON ef.from_id = 'run/' || r.key AND ef.collection = 'run_featuresets'
        LEFT JOIN vertices f ON f.collection = 'featuresets' AND f.key = substr(ef.to_id, 13)
-       LEFT JOIN edges em ON em.to_id = 'run/' || r.key AND em.collection = 'run_models'
+       LEFT JOIN edges em ON em.to_id = 'run/' || r.key AND +em.collection = 'run_models'
        LEFT JOIN vertices m ON m.collection = 'models' AND m.key = substr(em.from_id, 8)
       """;
 
