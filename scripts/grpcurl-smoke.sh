@@ -16,7 +16,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/common.sh
+# shellcheck source=scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/arangopipe-smoke.XXXXXX")"

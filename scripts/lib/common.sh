@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for the scripts that drive a real Arangopipe server with grpcurl.
 # Source it; it defines no behaviour by itself.
 #
