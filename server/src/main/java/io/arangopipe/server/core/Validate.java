@@ -124,7 +124,7 @@ public final class Validate {
     return id;
   }
 
-  static String requestId(String field, String value) {
+  public static String requestId(String field, String value) {
     if (value == null || value.isEmpty()) {
       return null;
     }

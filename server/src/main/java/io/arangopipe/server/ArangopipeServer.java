@@ -1,0 +1,161 @@
+package io.arangopipe.server;
+
+import io.arangopipe.server.api.AdminServiceImpl;
+import io.arangopipe.server.api.LineageServiceImpl;
+import io.arangopipe.server.api.TrackingServiceImpl;
+import io.arangopipe.server.config.ServerConfig;
+import io.arangopipe.server.core.MetadataCore;
+import io.arangopipe.server.store.GraphStore;
+import io.arangopipe.server.store.sqlite.SqliteStore;
+import io.arangopipe.v1.AdminServiceGrpc;
+import io.arangopipe.v1.LineageServiceGrpc;
+import io.arangopipe.v1.TrackingServiceGrpc;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running service: store, core, the three services, health and reflection on one gRPC server. Tests
+ * pass their own {@link ServerBuilder} (e.g. an in-process one); {@link Main} uses Netty on a socket.
+ */
+public final class ArangopipeServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ArangopipeServer.class);
+
+  /** The services whose health is reported, besides the whole server (""). */
+  public static final List<String> SERVICE_NAMES = List.of(AdminServiceGrpc.SERVICE_NAME,
+      TrackingServiceGrpc.SERVICE_NAME, LineageServiceGrpc.SERVICE_NAME);
+
+  private final ServerConfig config;
+  private final GraphStore store;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ExecutorService executor;
+  private final Server server;
+  private volatile boolean closed;
+
+  /**
+   * Opens the store and starts serving.
+   *
+   * @param builder where to serve; {@code null} for Netty on {@code config.bind():config.port()}
+   */
+  public ArangopipeServer(ServerConfig config, ServerBuilder<?> builder) throws IOException {
+    this.config = config;
+    this.store = SqliteStore.open(config.dataDir(),
+        new SqliteStore.Options(SqliteStore.Options.defaults().readers(), config.maxBatch(), 10_000));
+    try {
+      MetadataCore core = new MetadataCore(store, Clock.systemUTC());
+      AtomicInteger n = new AtomicInteger();
+      this.executor = Executors.newFixedThreadPool(config.threads(), r -> {
+        Thread t = new Thread(r, "arangopipe-rpc-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+      ServerBuilder<?> b = builder != null ? builder
+          : NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.port()))
+              .permitKeepAliveTime(10, TimeUnit.SECONDS)
+              .maxConnectionIdle(30, TimeUnit.MINUTES);
+      b.executor(executor)
+          .maxInboundMessageSize(config.maxMessageBytes())
+          .maxInboundMetadataSize(16 * 1024);
+      for (BindableService s : List.<BindableService>of(new AdminServiceImpl(core), new TrackingServiceImpl(core),
+          new LineageServiceImpl(core), health.getHealthService(), ProtoReflectionServiceV1.newInstance(),
+          reflectionV1Alpha())) {
+        b.addService(s);
+      }
+      this.server = b.build().start();
+      for (String name : SERVICE_NAMES) {
+        health.setStatus(name, ServingStatus.SERVING);
+      }
+      health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+    } catch (IOException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    if (config.portFile() != null) {
+      writePortFile(config.portFile(), port());
+    }
+  }
+
+  @SuppressWarnings("deprecation")
+  private static BindableService reflectionV1Alpha() {
+    return ProtoReflectionService.newInstance();
+  }
+
+  private static void writePortFile(Path file, int port) {
+    try {
+      Path abs = file.toAbsolutePath();
+      if (abs.getParent() != null) {
+        Files.createDirectories(abs.getParent());
+      }
+      Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
+      Files.writeString(tmp, port + "\n", StandardCharsets.UTF_8);
+      Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write --port-file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The bound port (-1 for in-process servers). */
+  public int port() {
+    return server.getPort();
+  }
+
+  public String storeDescription() {
+    return store.describe();
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  /**
+   * Graceful shutdown: report NOT_SERVING, stop accepting calls, let in-flight calls finish within the
+   * grace period, cancel what is left, then close the store (which finishes queued writes).
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("calls still running after the {} s grace period; cancelling them",
+            config.shutdownGrace().toSeconds());
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    executor.shutdown();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    store.close();
+  }
+}

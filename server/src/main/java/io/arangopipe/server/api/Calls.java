@@ -1,0 +1,66 @@
+package io.arangopipe.server.api;
+
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.Message;
+import io.arangopipe.server.core.Validate;
+import io.arangopipe.server.core.Views.Idempotency;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.function.Supplier;
+
+/** What every RPC adapter does the same way: answer or map the failure, and build idempotency keys. */
+final class Calls {
+  /** Who made the call; the security layer will set it from the authenticated token. */
+  static final Context.Key<String> ACTOR = Context.keyWithDefault("arangopipe-actor", "anonymous");
+
+  private Calls() {}
+
+  static <T> void unary(StreamObserver<T> observer, Supplier<T> call) {
+    if (Context.current().isCancelled()) {
+      observer.onError(Status.CANCELLED.withDescription("the call was cancelled before it started")
+          .asRuntimeException());
+      return;
+    }
+    T response;
+    try {
+      response = call.get();
+    } catch (RuntimeException e) {
+      observer.onError(StatusMapper.toStatus(e));
+      return;
+    }
+    observer.onNext(response);
+    observer.onCompleted();
+  }
+
+  static String actor() {
+    return ACTOR.get();
+  }
+
+  /**
+   * The idempotency key of a write: its request id (or {@code null} when the caller sent none), the
+   * method, and a fingerprint of the request without its request id.
+   */
+  static Idempotency idempotency(String method, String requestId, Message withoutRequestId) {
+    String id = Validate.requestId("request_id", requestId);
+    if (id == null) {
+      return null;
+    }
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+      out.useDeterministicSerialization();
+      withoutRequestId.writeTo(out);
+      out.flush();
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray());
+      return new Idempotency(id, method, HexFormat.of().formatHex(digest));
+    } catch (IOException | NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

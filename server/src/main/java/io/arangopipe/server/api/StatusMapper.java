@@ -1,0 +1,79 @@
+package io.arangopipe.server.api;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import io.arangopipe.server.store.AbortedException;
+import io.arangopipe.server.store.AlreadyExistsException;
+import io.arangopipe.server.store.FailedPreconditionException;
+import io.arangopipe.server.store.InvalidArgumentException;
+import io.arangopipe.server.store.NotFoundException;
+import io.arangopipe.server.store.UnavailableException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where failures become gRPC statuses. Domain failures carry google.rpc details
+ * ({@code BadRequest} field violations, {@code ErrorInfo} with a stable reason); anything else is a bug:
+ * it is logged with an incident id, and the caller gets INTERNAL with that id and no stack trace.
+ */
+public final class StatusMapper {
+  /** The ErrorInfo domain of every error this server reports. */
+  public static final String DOMAIN = "arangopipe.v1";
+
+  private static final Logger log = LoggerFactory.getLogger(StatusMapper.class);
+
+  private StatusMapper() {}
+
+  public static StatusRuntimeException toStatus(Throwable t) {
+    if (t instanceof StatusRuntimeException s) {
+      return s;
+    }
+    if (t instanceof InvalidArgumentException e) {
+      return build(Code.INVALID_ARGUMENT, e.getMessage(), Any.pack(BadRequest.newBuilder()
+          .addFieldViolations(BadRequest.FieldViolation.newBuilder()
+              .setField(e.field()).setDescription(e.rule()))
+          .build()));
+    }
+    if (t instanceof NotFoundException e) {
+      return build(Code.NOT_FOUND, e.getMessage(), info("NOT_FOUND", "resource", e.resource()));
+    }
+    if (t instanceof AlreadyExistsException e) {
+      return build(Code.ALREADY_EXISTS, e.getMessage(), info("ALREADY_EXISTS", "existing_id", e.existingId()));
+    }
+    if (t instanceof FailedPreconditionException e) {
+      return build(Code.FAILED_PRECONDITION, e.getMessage(), info(e.reason(), null, null));
+    }
+    if (t instanceof AbortedException e) {
+      return build(Code.ABORTED, e.getMessage() + "; retry the call", info("CONFLICT", null, null));
+    }
+    if (t instanceof UnavailableException e) {
+      return build(Code.UNAVAILABLE, e.getMessage(), info("STORE_UNAVAILABLE", null, null));
+    }
+    String incident = UUID.randomUUID().toString();
+    log.error("internal error, incident {}", incident, t);
+    return Status.INTERNAL.withDescription("internal error (incident " + incident
+        + "); this is a bug in Arangopipe: please report it with the server log").asRuntimeException();
+  }
+
+  private static Any info(String reason, String key, String value) {
+    ErrorInfo.Builder b = ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN);
+    if (key != null && value != null) {
+      b.putMetadata(key, value);
+    }
+    return Any.pack(b.build());
+  }
+
+  private static StatusRuntimeException build(Code code, String message, Any detail) {
+    return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+        .setCode(code.getNumber())
+        .setMessage(message)
+        .addDetails(detail)
+        .build());
+  }
+}

@@ -1,0 +1,194 @@
+package io.arangopipe.server.api;
+
+import static io.arangopipe.server.api.Calls.actor;
+import static io.arangopipe.server.api.Calls.idempotency;
+import static io.arangopipe.server.api.Calls.unary;
+
+import io.arangopipe.server.core.MetadataCore;
+import io.arangopipe.server.core.Views;
+import io.arangopipe.server.store.VertexDoc;
+import io.arangopipe.v1.FindEntitiesRequest;
+import io.arangopipe.v1.FindEntitiesResponse;
+import io.arangopipe.v1.GetDeploymentRequest;
+import io.arangopipe.v1.GetDeploymentResponse;
+import io.arangopipe.v1.GetEntityRequest;
+import io.arangopipe.v1.GetEntityResponse;
+import io.arangopipe.v1.GetRunRequest;
+import io.arangopipe.v1.GetRunResponse;
+import io.arangopipe.v1.InsertEdgeRequest;
+import io.arangopipe.v1.InsertEdgeResponse;
+import io.arangopipe.v1.InsertVertexRequest;
+import io.arangopipe.v1.InsertVertexResponse;
+import io.arangopipe.v1.LinkEntitiesRequest;
+import io.arangopipe.v1.LinkEntitiesResponse;
+import io.arangopipe.v1.ListEntitiesRequest;
+import io.arangopipe.v1.ListEntitiesResponse;
+import io.arangopipe.v1.LogRunRequest;
+import io.arangopipe.v1.LogRunResponse;
+import io.arangopipe.v1.LogServingPerfRequest;
+import io.arangopipe.v1.LogServingPerfResponse;
+import io.arangopipe.v1.LookupEntityRequest;
+import io.arangopipe.v1.LookupEntityResponse;
+import io.arangopipe.v1.RegisterDatasetRequest;
+import io.arangopipe.v1.RegisterDatasetResponse;
+import io.arangopipe.v1.RegisterFeaturesetRequest;
+import io.arangopipe.v1.RegisterFeaturesetResponse;
+import io.arangopipe.v1.RegisterModelRequest;
+import io.arangopipe.v1.RegisterModelResponse;
+import io.arangopipe.v1.TrackingServiceGrpc;
+import io.grpc.stub.StreamObserver;
+
+/** TrackingService: unpack, call the core, pack. */
+public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServiceImplBase {
+  private final MetadataCore core;
+
+  public TrackingServiceImpl(MetadataCore core) {
+    this.core = core;
+  }
+
+  @Override
+  public void registerDataset(RegisterDatasetRequest req, StreamObserver<RegisterDatasetResponse> out) {
+    unary(out, () -> RegisterDatasetResponse.newBuilder().setDataset(Protos.entity(core.registerDataset(
+        req.getName(), req.getProject(), Protos.toMap("document", req.getDocument()), actor(),
+        idempotency("RegisterDataset", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
+  }
+
+  @Override
+  public void registerFeatureset(RegisterFeaturesetRequest req, StreamObserver<RegisterFeaturesetResponse> out) {
+    unary(out, () -> RegisterFeaturesetResponse.newBuilder().setFeatureset(Protos.entity(core.registerFeatureset(
+        req.getName(), req.getProject(), req.getDatasetId(), Protos.toMap("document", req.getDocument()), actor(),
+        idempotency("RegisterFeatureset", req.getRequestId(), req.toBuilder().clearRequestId().build()))))
+        .build());
+  }
+
+  @Override
+  public void registerModel(RegisterModelRequest req, StreamObserver<RegisterModelResponse> out) {
+    unary(out, () -> RegisterModelResponse.newBuilder().setModel(Protos.entity(core.registerModel(
+        req.getName(), req.getProject(), Protos.toMap("document", req.getDocument()), actor(),
+        idempotency("RegisterModel", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
+  }
+
+  @Override
+  public void logRun(LogRunRequest req, StreamObserver<LogRunResponse> out) {
+    unary(out, () -> {
+      MetadataCore.RunSpec spec = new MetadataCore.RunSpec(req.getRunId(), req.getProject(), req.getTag(),
+          req.getDeploymentTag(),
+          Protos.toInstant("start_time", req.hasStartTime(), req.getStartTime()),
+          Protos.toInstant("end_time", req.hasEndTime(), req.getEndTime()),
+          Protos.runStatus(req.getStatus()), req.getModelId(), req.getDatasetId(), req.getFeaturesetId(),
+          Protos.toMap("model_params", req.getModelParams()), Protos.toMap("dev_perf", req.getDevPerf()),
+          Protos.toMap("properties", req.getProperties()));
+      Views.RunView r = core.logRun(spec, actor(),
+          idempotency("LogRun", req.getRequestId(), req.toBuilder().clearRequestId().build()));
+      return runResponse(r, LogRunResponse.newBuilder()).build();
+    });
+  }
+
+  private static LogRunResponse.Builder runResponse(Views.RunView r, LogRunResponse.Builder b) {
+    b.setRun(Protos.run(r));
+    if (r.modelParams() != null) {
+      b.setModelParams(Protos.entity(r.modelParams()));
+    }
+    if (r.devPerf() != null) {
+      b.setDevPerf(Protos.entity(r.devPerf()));
+    }
+    return b;
+  }
+
+  @Override
+  public void logServingPerf(LogServingPerfRequest req, StreamObserver<LogServingPerfResponse> out) {
+    unary(out, () -> LogServingPerfResponse.newBuilder().setServingPerf(Protos.entity(core.logServingPerf(
+        req.getDeploymentTag(), Protos.toMap("metrics", req.getMetrics()),
+        Protos.toInstant("time", req.hasTime(), req.getTime()), actor(),
+        idempotency("LogServingPerf", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
+  }
+
+  @Override
+  public void getEntity(GetEntityRequest req, StreamObserver<GetEntityResponse> out) {
+    unary(out, () -> {
+      Views.VertexOrEdge found = core.getEntity(req.getId());
+      GetEntityResponse.Builder b = GetEntityResponse.newBuilder();
+      if (found.vertex() != null) {
+        b.setEntity(Protos.entity(found.vertex()));
+      } else {
+        b.setEdge(Protos.edge(found.edge()));
+      }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void lookupEntity(LookupEntityRequest req, StreamObserver<LookupEntityResponse> out) {
+    unary(out, () -> LookupEntityResponse.newBuilder().setEntity(Protos.entity(core.lookupEntity(
+        req.getCollection(), req.getName(), req.getProject()))).build());
+  }
+
+  @Override
+  public void getRun(GetRunRequest req, StreamObserver<GetRunResponse> out) {
+    unary(out, () -> {
+      Views.RunView r = core.getRun(req.getRunId(), req.getTag());
+      GetRunResponse.Builder b = GetRunResponse.newBuilder().setRun(Protos.run(r));
+      if (r.modelParams() != null) {
+        b.setModelParams(Protos.entity(r.modelParams()));
+      }
+      if (r.devPerf() != null) {
+        b.setDevPerf(Protos.entity(r.devPerf()));
+      }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void getDeployment(GetDeploymentRequest req, StreamObserver<GetDeploymentResponse> out) {
+    unary(out, () -> GetDeploymentResponse.newBuilder()
+        .setDeployment(Protos.deployment(core.getDeployment(req.getDeploymentTag()))).build());
+  }
+
+  @Override
+  public void findEntities(FindEntitiesRequest req, StreamObserver<FindEntitiesResponse> out) {
+    unary(out, () -> {
+      if (!req.hasValue()) {
+        throw new io.arangopipe.server.store.InvalidArgumentException("value",
+            "is required: a string, number, boolean or null");
+      }
+      Views.Page<VertexDoc> page = core.findEntities(req.getCollection(), req.getAttribute(),
+          Protos.toJava("value", req.getValue(), 1), req.getProject(), req.getPageSize(), req.getPageToken());
+      FindEntitiesResponse.Builder b = FindEntitiesResponse.newBuilder().setNextPageToken(page.nextPageToken());
+      page.items().forEach(v -> b.addEntities(Protos.entity(v)));
+      return b.build();
+    });
+  }
+
+  @Override
+  public void listEntities(ListEntitiesRequest req, StreamObserver<ListEntitiesResponse> out) {
+    unary(out, () -> {
+      Views.Page<VertexDoc> page = core.listEntities(req.getCollection(), req.getProject(), req.getPageSize(),
+          req.getPageToken());
+      ListEntitiesResponse.Builder b = ListEntitiesResponse.newBuilder().setNextPageToken(page.nextPageToken());
+      page.items().forEach(v -> b.addEntities(Protos.entity(v)));
+      return b.build();
+    });
+  }
+
+  @Override
+  public void linkEntities(LinkEntitiesRequest req, StreamObserver<LinkEntitiesResponse> out) {
+    unary(out, () -> LinkEntitiesResponse.newBuilder().setEntity(Protos.entity(core.linkEntities(req.getFromId(),
+        req.getToId(), actor(),
+        idempotency("LinkEntities", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
+  }
+
+  @Override
+  public void insertVertex(InsertVertexRequest req, StreamObserver<InsertVertexResponse> out) {
+    unary(out, () -> InsertVertexResponse.newBuilder().setEntity(Protos.entity(core.insertVertex(
+        req.getCollection(), req.getKey(), req.getName(), req.getProject(),
+        Protos.toMap("document", req.getDocument()), actor(),
+        idempotency("InsertVertex", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
+  }
+
+  @Override
+  public void insertEdge(InsertEdgeRequest req, StreamObserver<InsertEdgeResponse> out) {
+    unary(out, () -> InsertEdgeResponse.newBuilder().setEdge(Protos.edge(core.insertEdge(req.getCollection(),
+        req.getFromId(), req.getToId(), Protos.toMap("document", req.getDocument()), actor(),
+        idempotency("InsertEdge", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
+  }
+}
