@@ -179,8 +179,7 @@ expect_eq "$(get dataset.id)" "$DATASET_ID" "RegisterDataset again with an equal
 rpc_error TrackingService/RegisterDataset '{"name": "housing-2024", "project": "housing", "document": {"source": "elsewhere"}}' AlreadyExists
 grep -qF "$DATASET_ID" <<<"$ERR" || fail "ALREADY_EXISTS should carry the existing id $DATASET_ID"
 ok "ALREADY_EXISTS names the existing id $DATASET_ID"
-grep -q "existing_id" <<<"$ERR" || fail "ALREADY_EXISTS should carry an ErrorInfo with metadata key existing_id"
-ok "ALREADY_EXISTS carries ErrorInfo metadata existing_id"
+expect_eq "$(error_info existing_id <<<"$ERR")" "$DATASET_ID" "ALREADY_EXISTS ErrorInfo metadata existing_id"
 
 for year in 2023 2022; do
   rpc TrackingService/RegisterDataset "{\"name\": \"housing-$year\", \"project\": \"housing\", \"document\": {\"stats\": {\"rows\": $((20000 + year))}}}"
