@@ -70,7 +70,8 @@ public final class SqliteStore implements GraphStore {
     FileLock l;
     try {
       l = lockChannel.tryLock();
-    } catch (IOException e) {
+    } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+      // Overlapping: this JVM already holds it.
       l = null;
     }
     if (l == null) {
