@@ -179,6 +179,7 @@ expect_eq "$(get dataset.id)" "$DATASET_ID" "RegisterDataset again with an equal
 rpc_error TrackingService/RegisterDataset '{"name": "housing-2024", "project": "housing", "document": {"source": "elsewhere"}}' AlreadyExists
 grep -qF "$DATASET_ID" <<<"$ERR" || fail "ALREADY_EXISTS should carry the existing id $DATASET_ID"
 ok "ALREADY_EXISTS names the existing id $DATASET_ID"
+expect_eq "$(error_info reason <<<"$ERR")" ALREADY_EXISTS "ALREADY_EXISTS ErrorInfo reason"
 expect_eq "$(error_info existing_id <<<"$ERR")" "$DATASET_ID" "ALREADY_EXISTS ErrorInfo metadata existing_id"
 
 for year in 2023 2022; do
@@ -390,12 +391,15 @@ expect_no_line "$NODES" "$MODEL_ID" "GetLineage max_depth 1"
 # ---------------------------------------------------------------------------
 say "errors"
 rpc_error TrackingService/RegisterDataset '{"name": ""}' InvalidArgument
-grep -q "name" <<<"$ERR" || fail "the INVALID_ARGUMENT error should name the field"
-ok "INVALID_ARGUMENT names the field"
+grep -q '"@type": "type.googleapis.com/google.rpc.BadRequest"' <<<"$ERR" \
+  || fail "INVALID_ARGUMENT should carry a google.rpc.BadRequest that grpcurl can print"
+expect_eq "$(error_info field <<<"$ERR")" name "INVALID_ARGUMENT BadRequest field_violations[0].field"
 rpc_error TrackingService/GetEntity '{"id": "datasets/no-such-key"}' NotFound
+expect_eq "$(error_info resource <<<"$ERR")" datasets/no-such-key "NOT_FOUND ErrorInfo metadata resource"
 rpc_error TrackingService/GetEntity '{"id": "not an id"}' InvalidArgument
 rpc_error TrackingService/RegisterDataset '{"name": "x", "project": "no-such-project"}' NotFound
 rpc_error AdminService/RegisterDeployment '{"deployment_tag": "no-run-has-this-tag"}' FailedPrecondition
+expect_eq "$(error_info reason <<<"$ERR")" DEPLOYMENT_TAG_NOT_FOUND "FAILED_PRECONDITION ErrorInfo reason"
 rpc_error TrackingService/GetRun '{}' InvalidArgument
 rpc_error TrackingService/LogRun "{\"model_id\": \"$MODEL_ID\", \"start_time\": \"2024-06-02T00:00:00Z\", \"end_time\": \"2024-06-01T00:00:00Z\"}" InvalidArgument
 rpc_error LineageService/GetLineage '{"start_id": "datasets/no-such-key"}' NotFound

@@ -135,56 +135,14 @@ for v in walk(doc, [p for p in sys.argv[1].split(".") if p]):
 }
 
 # error_info KEY: reads grpcurl's error output on stdin and prints the value of
-# metadata KEY of the google.rpc.ErrorInfo detail (e.g. existing_id), or
-# nothing. grpcurl prints the detail as JSON when it can resolve the type
-# through reflection, and as base64 "@value" when it cannot; both are read.
+# metadata KEY of its google.rpc.ErrorInfo detail (e.g. existing_id), or
+# nothing. grpcurl prints details as JSON when the server's reflection serves
+# the google.rpc types (it does), and as opaque base64 otherwise.
 error_info() {
   python3 -c '
-import base64, re, sys
-
-text = sys.stdin.read()
-key = sys.argv[1]
-
-m = re.search(r"\"%s\"\s*:\s*\"([^\"]*)\"" % re.escape(key), text)
+import re, sys
+m = re.search(r"\"%s\"\s*:\s*\"([^\"]*)\"" % re.escape(sys.argv[1]), sys.stdin.read())
 if m:
     print(m.group(1))
-    sys.exit(0)
-
-def varint(buf, i):
-    shift = result = 0
-    while True:
-        b = buf[i]; i += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return result, i
-
-def fields(buf):
-    i = 0
-    while i < len(buf):
-        tag, i = varint(buf, i)
-        num, wire = tag >> 3, tag & 7
-        if wire == 0:
-            val, i = varint(buf, i)
-        elif wire == 2:
-            n, i = varint(buf, i)
-            val, i = buf[i:i + n], i + n
-        elif wire == 1:
-            val, i = buf[i:i + 8], i + 8
-        elif wire == 5:
-            val, i = buf[i:i + 4], i + 4
-        else:
-            return
-        yield num, val
-
-pattern = r"\"@type\"\s*:\s*\"type.googleapis.com/google.rpc.ErrorInfo\"[^}]*?\"@value\"\s*:\s*\"([A-Za-z0-9+/=_-]+)\""
-for m in re.finditer(pattern, text, re.S):
-    raw = base64.b64decode(m.group(1))
-    for num, val in fields(raw):
-        if num == 3:  # map<string, string> metadata
-            entry = dict(fields(val))
-            if entry.get(1, b"").decode() == key:
-                print(entry.get(2, b"").decode())
-                sys.exit(0)
 ' "$1"
 }
