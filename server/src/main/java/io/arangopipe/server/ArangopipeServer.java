@@ -4,6 +4,7 @@ import io.arangopipe.server.api.AdminServiceImpl;
 import io.arangopipe.server.api.LineageServiceImpl;
 import io.arangopipe.server.api.TrackingServiceImpl;
 import io.arangopipe.server.config.ServerConfig;
+import io.arangopipe.server.core.Analytics;
 import io.arangopipe.server.core.MetadataCore;
 import io.arangopipe.server.store.GraphStore;
 import io.arangopipe.server.store.sqlite.SqliteStore;
@@ -63,6 +64,7 @@ public final class ArangopipeServer implements AutoCloseable {
         new SqliteStore.Options(SqliteStore.Options.defaults().readers(), config.maxBatch(), 10_000));
     try {
       MetadataCore core = new MetadataCore(store, Clock.systemUTC());
+      Analytics analytics = new Analytics(store, core);
       AtomicInteger n = new AtomicInteger();
       this.executor = Executors.newFixedThreadPool(config.threads(), r -> {
         Thread t = new Thread(r, "arangopipe-rpc-" + n.incrementAndGet());
@@ -76,8 +78,8 @@ public final class ArangopipeServer implements AutoCloseable {
       b.executor(executor)
           .maxInboundMessageSize(config.maxMessageBytes())
           .maxInboundMetadataSize(16 * 1024);
-      for (BindableService s : List.<BindableService>of(new AdminServiceImpl(core), new TrackingServiceImpl(core),
-          new LineageServiceImpl(core), health.getHealthService(), ProtoReflectionServiceV1.newInstance(),
+      for (BindableService s : List.<BindableService>of(new AdminServiceImpl(core), new TrackingServiceImpl(core, analytics),
+          new LineageServiceImpl(core, analytics), health.getHealthService(), ProtoReflectionServiceV1.newInstance(),
           reflectionV1Alpha())) {
         b.addService(s);
       }

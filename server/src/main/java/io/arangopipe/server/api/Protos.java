@@ -208,6 +208,38 @@ final class Protos {
     return b.build();
   }
 
+  static io.arangopipe.v1.RunRecord runRecord(io.arangopipe.server.query.RunRow r) {
+    io.arangopipe.v1.RunRecord.Builder b = io.arangopipe.v1.RunRecord.newBuilder().setRun(run(new Views.RunView(
+        r.run(), r.modelParams(), r.devPerf(), r.model() == null ? null : r.model().id(),
+        r.dataset() == null ? null : r.dataset().id(), r.featureset() == null ? null : r.featureset().id())));
+    if (r.modelParams() != null) {
+      b.setModelParams(entity(r.modelParams()));
+    }
+    if (r.devPerf() != null) {
+      b.setDevPerf(entity(r.devPerf()));
+    }
+    if (r.dataset() != null) {
+      b.setDataset(entity(r.dataset()));
+    }
+    if (r.featureset() != null) {
+      b.setFeatureset(entity(r.featureset()));
+    }
+    if (r.model() != null) {
+      b.setModel(entity(r.model()));
+    }
+    return b.build();
+  }
+
+  /** An entity with only its identity: id, collection, key, name, project. */
+  static Entity entityId(VertexDoc v) {
+    Entity.Builder b = Entity.newBuilder().setId(v.id().toString()).setCollection(v.id().collection())
+        .setKey(v.id().key()).setProject(v.project());
+    if (v.name() != null) {
+      b.setName(v.name());
+    }
+    return b.build();
+  }
+
   static Deployment deployment(Views.DeploymentView d) {
     VertexDoc v = d.deployment();
     Map<String, Object> props = new LinkedHashMap<>(v.doc());

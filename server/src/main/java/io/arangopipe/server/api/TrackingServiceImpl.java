@@ -4,6 +4,7 @@ import static io.arangopipe.server.api.Calls.actor;
 import static io.arangopipe.server.api.Calls.idempotency;
 import static io.arangopipe.server.api.Calls.unary;
 
+import io.arangopipe.server.core.Analytics;
 import io.arangopipe.server.core.MetadataCore;
 import io.arangopipe.server.core.Views;
 import io.arangopipe.server.store.VertexDoc;
@@ -41,9 +42,11 @@ import io.grpc.stub.StreamObserver;
 /** TrackingService: unpack, call the core, pack. */
 public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServiceImplBase {
   private final MetadataCore core;
+  private final Analytics analytics;
 
-  public TrackingServiceImpl(MetadataCore core) {
+  public TrackingServiceImpl(MetadataCore core, Analytics analytics) {
     this.core = core;
+    this.analytics = analytics;
   }
 
   @Override
@@ -151,8 +154,9 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
         throw new io.arangopipe.server.store.InvalidArgumentException("value",
             "is required: a string, number, boolean or null");
       }
-      Views.Page<VertexDoc> page = core.findEntities(req.getCollection(), req.getAttribute(),
-          Protos.toJava("value", req.getValue(), 1), req.getProject(), req.getPageSize(), req.getPageToken());
+      Views.Page<VertexDoc> page = analytics.findEntities(req.getCollection(), req.getAttribute(),
+          Protos.toJava("value", req.getValue(), 1), req.getProject(), req.getFilter(), req.getOrderBy(),
+          req.getPageSize(), req.getPageToken());
       FindEntitiesResponse.Builder b = FindEntitiesResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(v -> b.addEntities(Protos.entity(v)));
       return b.build();
@@ -162,8 +166,8 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
   @Override
   public void listEntities(ListEntitiesRequest req, StreamObserver<ListEntitiesResponse> out) {
     unary(out, () -> {
-      Views.Page<VertexDoc> page = core.listEntities(req.getCollection(), req.getProject(), req.getPageSize(),
-          req.getPageToken());
+      Views.Page<VertexDoc> page = analytics.listEntities(req.getCollection(), req.getProject(), req.getFilter(),
+          req.getOrderBy(), java.util.List.of(), req.getPageSize(), req.getPageToken());
       ListEntitiesResponse.Builder b = ListEntitiesResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(v -> b.addEntities(Protos.entity(v)));
       return b.build();

@@ -33,13 +33,12 @@ import io.arangopipe.server.store.Json;
 import io.arangopipe.server.store.NotFoundException;
 import io.arangopipe.server.store.ReadTx;
 import io.arangopipe.server.store.RequestRecord;
+import io.arangopipe.server.store.Times;
 import io.arangopipe.server.store.VertexDoc;
 import io.arangopipe.server.store.VertexQuery;
 import io.arangopipe.server.store.WriteTx;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -72,9 +71,7 @@ public final class MetadataCore {
   static final int MAX_DEPTH = 20;
   static final int DEFAULT_NODES = 1000;
   static final int MAX_NODES = 10_000;
-
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+  static final int MAX_START = 100;
 
   private final GraphStore store;
   private final Clock clock;
@@ -104,18 +101,11 @@ public final class MetadataCore {
   }
 
   public static String formatTime(Instant t) {
-    return TIME.format(t);
+    return Times.format(t);
   }
 
   public static Instant parseTime(Object value) {
-    if (value instanceof String s && !s.isEmpty()) {
-      try {
-        return Instant.parse(s);
-      } catch (RuntimeException e) {
-        return null;
-      }
-    }
-    return null;
+    return Times.parse(value);
   }
 
   // ---- idempotency -------------------------------------------------------------------------------
@@ -718,9 +708,7 @@ public final class MetadataCore {
       }
       Map<String, Object> doc = new LinkedHashMap<>(dep.doc());
       doc.put("status", status.name());
-      VertexDoc updated = dep.withDoc(doc, now());
-      tx.replaceVertex(updated);
-      return loadDeployment(tx, updated);
+      return loadDeployment(tx, replace(tx, dep, doc, actor, "STATUS_CHANGED"));
     });
   }
 
@@ -758,6 +746,28 @@ public final class MetadataCore {
     });
   }
 
+  /** Replaces a vertex's document and records what changed in its history. */
+  private VertexDoc replace(WriteTx tx, VertexDoc old, Map<String, Object> doc, String actor, String action) {
+    Instant now = now();
+    VertexDoc updated = old.withDoc(doc, now);
+    tx.replaceVertex(updated);
+    Map<String, Object> changes = new LinkedHashMap<>();
+    Set<String> names = new java.util.TreeSet<>(old.doc().keySet());
+    names.addAll(doc.keySet());
+    for (String k : names) {
+      Object before = old.doc().get(k);
+      Object after = doc.get(k);
+      if (!Objects.equals(before, after) || old.doc().containsKey(k) != doc.containsKey(k)) {
+        Map<String, Object> change = new LinkedHashMap<>();
+        change.put("old", before);
+        change.put("new", after);
+        changes.put(k, change);
+      }
+    }
+    tx.appendHistory(new io.arangopipe.server.store.HistoryRecord(0, old.id(), now, actor, action, changes));
+    return updated;
+  }
+
   // ---- lookups -----------------------------------------------------------------------------------
 
   /** @throws InvalidArgumentException malformed id; @throws NotFoundException no such document */
@@ -779,6 +789,10 @@ public final class MetadataCore {
   private static CollectionDef requireType(ReadTx tx, String name, String field) {
     return tx.collection(name).orElseThrow(() -> new NotFoundException(name, field + ": there is no type \""
         + Validate.printable(name) + "\"; AdminService.ListTypes lists them"));
+  }
+
+  static CollectionDef requireVertexTypeOf(ReadTx tx, String name, String field) {
+    return requireVertexType(tx, name, field);
   }
 
   private static CollectionDef requireVertexType(ReadTx tx, String name, String field) {
@@ -819,59 +833,6 @@ public final class MetadataCore {
       }
       return found.get(0);
     });
-  }
-
-  /**
-   * Entities of a type whose attribute equals a value, in key order.
-   *
-   * @throws InvalidArgumentException bad type, path, value or token
-   * @throws NotFoundException no such type
-   */
-  public Page<VertexDoc> findEntities(String collection, String attribute, Object value, String project,
-      int pageSize, String pageToken) {
-    Validate.typeName("collection", collection);
-    List<String> path = Validate.attributePath("attribute", attribute);
-    Field field = path.size() == 1 && path.get(0).equals("name") ? new Field.Name()
-        : path.size() == 1 && path.get(0).equals("project") ? new Field.Project()
-        : path.size() == 1 && path.get(0).equals("_key") ? new Field.Key()
-        : new Field.Doc(path);
-    Object v;
-    try {
-      v = Json.normalize(value);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidArgumentException("value", e.getMessage());
-    }
-    if (v instanceof Map || v instanceof List) {
-      throw new InvalidArgumentException("value", "must be a string, number, boolean or null");
-    }
-    List<Condition> conds = new ArrayList<>();
-    conds.add(new Condition(field, v));
-    String p = project == null ? "" : project;
-    if (!p.isEmpty()) {
-      conds.add(new Condition(new Field.Project(), p));
-    }
-    return listPage(collection, conds, pageSize, pageToken,
-        PageTokens.queryHash("find", collection, path, v, p));
-  }
-
-  /** A type's entities in key order, optionally of one project. */
-  public Page<VertexDoc> listEntities(String collection, String project, int pageSize, String pageToken) {
-    Validate.typeName("collection", collection);
-    String p = project == null ? "" : project;
-    List<Condition> conds = p.isEmpty() ? List.of() : List.of(new Condition(new Field.Project(), p));
-    return listPage(collection, conds, pageSize, pageToken, PageTokens.queryHash("list", collection, p));
-  }
-
-  private Page<VertexDoc> listPage(String collection, List<Condition> conds, int pageSize, String pageToken,
-      String hash) {
-    int size = PageTokens.pageSize(pageSize);
-    PageTokens.Position pos = PageTokens.decode(pageToken, hash);
-    List<VertexDoc> rows = store.read(tx -> {
-      requireVertexType(tx, collection, "collection");
-      return tx.findVertices(new VertexQuery(collection, conds, VertexQuery.Order.KEY,
-          pos == null ? null : pos.after(), null, size + 1));
-    });
-    return page(rows, size, hash, v -> v.id().key());
   }
 
   private static Page<VertexDoc> page(List<VertexDoc> rows, int size, String hash,
@@ -916,9 +877,7 @@ public final class MetadataCore {
       list.add(to.toString());
       doc.put(attr, list);
       Validate.document("document", doc);
-      VertexDoc updated = src.withDoc(doc, now());
-      tx.replaceVertex(updated);
-      return updated;
+      return replace(tx, src, doc, actor, "LINKED");
     });
   }
 
@@ -1130,8 +1089,21 @@ public final class MetadataCore {
    * @throws InvalidArgumentException malformed id, or limits out of range
    * @throws NotFoundException the start entity does not exist
    */
-  public Lineage lineage(String startId, Direction direction, int maxDepth, int maxNodes) {
-    EntityId start = Validate.id("start_id", startId);
+  public Lineage lineage(String startId, Direction direction, int maxDepth, int maxNodes,
+      List<String> vertexTypes, List<String> edgeTypes) {
+    return lineage(List.of(startId == null ? "" : startId), direction, maxDepth, maxNodes, vertexTypes, edgeTypes);
+  }
+
+  /** From several start entities (at most {@link #MAX_START}); optional vertex and edge type filters. */
+  public Lineage lineage(List<String> startIds, Direction direction, int maxDepth, int maxNodes,
+      List<String> vertexTypes, List<String> edgeTypes) {
+    if (startIds.isEmpty() || startIds.size() > MAX_START) {
+      throw new InvalidArgumentException("start_ids", "must name 1 to " + MAX_START + " entities");
+    }
+    List<EntityId> starts = new ArrayList<>();
+    for (int i = 0; i < startIds.size(); i++) {
+      starts.add(Validate.id(startIds.size() == 1 ? "start_id" : "start_ids[" + i + "]", startIds.get(i)));
+    }
     int depth = maxDepth == 0 ? DEFAULT_DEPTH : maxDepth;
     if (depth < 1 || depth > MAX_DEPTH) {
       throw new InvalidArgumentException("max_depth", "must be between 1 and " + MAX_DEPTH + " (got " + maxDepth
@@ -1142,28 +1114,58 @@ public final class MetadataCore {
       throw new InvalidArgumentException("max_nodes", "must be between 1 and " + MAX_NODES + " (got " + maxNodes
           + ")");
     }
+    Set<String> vtypes = new HashSet<>();
+    for (int i = 0; i < vertexTypes.size(); i++) {
+      vtypes.add(Validate.typeName("vertex_types[" + i + "]", vertexTypes.get(i)));
+    }
+    Set<String> etypes = new HashSet<>();
+    for (int i = 0; i < edgeTypes.size(); i++) {
+      etypes.add(Validate.typeName("edge_types[" + i + "]", edgeTypes.get(i)));
+    }
     Direction dir = direction == null ? Direction.BOTH : direction;
-    return store.read(tx -> traverse(tx, start, dir, depth, nodes));
+    return store.read(tx -> traverse(tx, starts, dir, depth, nodes, vtypes, etypes));
   }
 
-  private static Lineage traverse(ReadTx tx, EntityId start, Direction dir, int maxDepth, int maxNodes) {
-    requireVertexType(tx, start.collection(), "start_id");
-    VertexDoc first = tx.vertex(start).orElseThrow(() -> new NotFoundException(start.toString(),
-        "start_id: " + start + " does not exist"));
+  /** The ids of up to {@link #MAX_START} entities of a type matching a filter, to start a traversal from. */
+  public List<String> startIds(String collection, String filterText) {
+    Validate.typeName("start_collection", collection);
+    io.arangopipe.server.query.Expr filter = Analytics.filter("start_filter", filterText,
+        io.arangopipe.server.query.Binder.Context.ENTITIES);
+    List<VertexDoc> found = store.read(tx -> {
+      requireVertexType(tx, collection, "start_collection");
+      return tx.searchVertices(collection, List.of(), filter, io.arangopipe.server.query.OrderSpec.BY_KEY, null,
+          MAX_START + 1);
+    });
+    if (found.size() > MAX_START) {
+      throw new InvalidArgumentException("start_filter", "matches more than " + MAX_START
+          + " entities; narrow it down");
+    }
+    if (found.isEmpty()) {
+      throw new NotFoundException(collection, "start_filter: no " + collection + " entity matches");
+    }
+    return found.stream().map(v -> v.id().toString()).toList();
+  }
+
+  private static Lineage traverse(ReadTx tx, List<EntityId> starts, Direction dir, int maxDepth, int maxNodes,
+      Set<String> vertexTypes, Set<String> edgeTypes) {
+    List<VertexDoc> firsts = new ArrayList<>();
+    for (EntityId start : starts) {
+      requireVertexType(tx, start.collection(), "start_id");
+      firsts.add(tx.vertex(start).orElseThrow(() -> new NotFoundException(start.toString(),
+          "start_id: " + start + " does not exist")));
+    }
     Map<String, CollectionDef> defs = new HashMap<>();
     for (CollectionDef d : tx.collections()) {
       defs.put(d.name(), d);
     }
     int edgeBudget = Math.min(200_000, maxNodes * 20);
-    LinkedHashSet<EntityId> visited = new LinkedHashSet<>();
-    visited.add(start);
+    LinkedHashSet<EntityId> visited = new LinkedHashSet<>(starts);
     Map<EntityId, EdgeDoc> edges = new LinkedHashMap<>();
     boolean truncated = false;
     List<Direction> passes = dir == Direction.BOTH ? List.of(Direction.UPSTREAM, Direction.DOWNSTREAM) : List.of(dir);
     for (Direction pass : passes) {
-      Set<EntityId> seen = new HashSet<>();
-      seen.add(start);
-      List<EntityId> frontier = List.of(start);
+      Set<EntityId> seen = new HashSet<>(starts);
+      List<EntityId> frontier = List.copyOf(new LinkedHashSet<>(starts));
       for (int level = 1; level <= maxDepth && !frontier.isEmpty(); level++) {
         List<EntityId> next = new ArrayList<>();
         for (boolean outbound : new boolean[] {true, false}) {
@@ -1173,7 +1175,7 @@ public final class MetadataCore {
           }
           for (EdgeDoc e : found) {
             CollectionDef def = defs.get(e.id().collection());
-            if (def == null) {
+            if (def == null || (!edgeTypes.isEmpty() && !edgeTypes.contains(def.name()))) {
               continue;
             }
             boolean forward = def.flow() == CollectionDef.Flow.FORWARD;
@@ -1182,6 +1184,9 @@ public final class MetadataCore {
               continue;
             }
             EntityId other = outbound ? e.to() : e.from();
+            if (!vertexTypes.isEmpty() && !vertexTypes.contains(other.collection())) {
+              continue;
+            }
             if (!visited.contains(other)) {
               if (visited.size() >= maxNodes) {
                 truncated = true;
@@ -1199,11 +1204,11 @@ public final class MetadataCore {
       }
     }
     Map<EntityId, VertexDoc> docs = tx.vertices(visited);
-    List<VertexDoc> nodeList = new ArrayList<>();
-    nodeList.add(first);
+    List<VertexDoc> nodeList = new ArrayList<>(firsts);
+    Set<EntityId> startSet = new HashSet<>(starts);
     for (EntityId id : visited) {
       VertexDoc v = docs.get(id);
-      if (v != null && !id.equals(start)) {
+      if (v != null && !startSet.contains(id)) {
         nodeList.add(v);
       }
     }

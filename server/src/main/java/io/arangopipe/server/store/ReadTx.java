@@ -41,6 +41,24 @@ public interface ReadTx {
    */
   List<EdgeDoc> edgesOf(Collection<EntityId> vertexIds, boolean outbound, int limit);
 
+  /**
+   * A page of one collection's vertices: the conditions and the (bound, entity-context) filter hold,
+   * ordered by {@code order}, strictly after {@code after} (null = from the start).
+   */
+  List<VertexDoc> searchVertices(String collection, List<Condition> conditions,
+      io.arangopipe.server.query.Expr filter, io.arangopipe.server.query.OrderSpec order,
+      io.arangopipe.server.query.Cursor after, int limit);
+
+  /** A page of runs of a project ("" = all) joined with their linked entities; same rules as above. */
+  List<io.arangopipe.server.query.RunRow> searchRuns(String project, io.arangopipe.server.query.Expr filter,
+      io.arangopipe.server.query.OrderSpec order, io.arangopipe.server.query.Cursor after, int limit);
+
+  /** Groups and aggregates. */
+  List<io.arangopipe.server.query.Aggregation.Row> aggregate(io.arangopipe.server.query.Aggregation.Query query);
+
+  /** Changes recorded for an entity, oldest first, with sequence numbers above {@code afterSeq}. */
+  List<HistoryRecord> history(EntityId id, long afterSeq, int limit);
+
   /** The record of an idempotent write with this request id, if one committed. */
   Optional<RequestRecord> request(String requestId);
 }

@@ -41,6 +41,9 @@ public interface WriteTx extends ReadTx {
    */
   long dropCollection(String name);
 
+  /** Records a change to an entity (the sequence number of {@code record} is ignored; the store assigns one). */
+  void appendHistory(HistoryRecord record);
+
   /** Records an idempotent write's request id in this transaction. */
   void putRequest(RequestRecord record);
 }

@@ -63,8 +63,18 @@ final class SqliteSchema {
             PRIMARY KEY (collection, key)
           ) STRICT""",
           "CREATE UNIQUE INDEX edges_by_pair ON edges(collection, from_id, to_id)",
-          "CREATE INDEX edges_by_from ON edges(from_id)",
-          "CREATE INDEX edges_by_to ON edges(to_id)",
+          "CREATE INDEX edges_by_from ON edges(from_id, collection)",
+          "CREATE INDEX edges_by_to ON edges(to_id, collection)",
+          """
+          CREATE TABLE history(
+            seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+            entity_id   TEXT NOT NULL,
+            time        INTEGER NOT NULL,
+            actor       TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            changes     TEXT NOT NULL
+          ) STRICT""",
+          "CREATE INDEX history_by_entity ON history(entity_id, seq)",
           """
           CREATE TABLE requests(
             request_id  TEXT PRIMARY KEY,

@@ -5,7 +5,15 @@ import io.arangopipe.server.store.CollectionDef;
 import io.arangopipe.server.store.Condition;
 import io.arangopipe.server.store.EdgeDoc;
 import io.arangopipe.server.store.EntityId;
+import io.arangopipe.server.query.Aggregation;
+import io.arangopipe.server.query.Cursor;
+import io.arangopipe.server.query.Expr;
+import io.arangopipe.server.query.OrderSpec;
+import io.arangopipe.server.query.Ref.Bound;
+import io.arangopipe.server.query.Ref.Source;
+import io.arangopipe.server.query.RunRow;
 import io.arangopipe.server.store.Field;
+import io.arangopipe.server.store.HistoryRecord;
 import io.arangopipe.server.store.Json;
 import io.arangopipe.server.store.NotFoundException;
 import io.arangopipe.server.store.RequestRecord;
@@ -224,6 +232,283 @@ final class SqliteTx implements WriteTx {
     return out;
   }
 
+  // ---- searches --------------------------------------------------------------------------------
+
+  private static final String RUN_FROM = """
+       FROM vertices r
+       LEFT JOIN edges ep ON ep.from_id = 'run/' || r.key AND ep.collection = 'run_modelparams'
+       LEFT JOIN vertices p ON p.collection = 'modelparams' AND p.key = substr(ep.to_id, 13)
+       LEFT JOIN edges epf ON epf.from_id = 'run/' || r.key AND epf.collection = 'run_devperf'
+       LEFT JOIN vertices pf ON pf.collection = 'devperf' AND pf.key = substr(epf.to_id, 9)
+       LEFT JOIN edges ed ON ed.from_id = 'run/' || r.key AND ed.collection = 'run_datasets'
+       LEFT JOIN vertices d ON d.collection = 'datasets' AND d.key = substr(ed.to_id, 10)
+       LEFT JOIN edges ef ON ef.from_id = 'run/' || r.key AND ef.collection = 'run_featuresets'
+       LEFT JOIN vertices f ON f.collection = 'featuresets' AND f.key = substr(ef.to_id, 13)
+       LEFT JOIN edges em ON em.to_id = 'run/' || r.key AND em.collection = 'run_models'
+       LEFT JOIN vertices m ON m.collection = 'models' AND m.key = substr(em.from_id, 8)
+      """;
+
+  private static final Map<Source, String> RUN_ALIASES = Map.of(Source.RUN, "r", Source.MODELPARAMS, "p",
+      Source.DEVPERF, "pf", Source.DATASET, "d", Source.FEATURESET, "f", Source.MODEL, "m");
+
+  private static final Map<Source, String> SELF_ALIAS = Map.of(Source.SELF, "v");
+
+  private static String columns(String a) {
+    return a + ".collection, " + a + ".key, " + a + ".name, " + a + ".project, " + a + ".doc, " + a
+        + ".create_time, " + a + ".update_time, " + a + ".creator";
+  }
+
+  @Override
+  public List<VertexDoc> searchVertices(String collection, List<Condition> conditions, Expr filter,
+      OrderSpec order, Cursor after, int limit) {
+    List<Object> params = new ArrayList<>();
+    StringBuilder sql = new StringBuilder("SELECT ").append(columns("v")).append(" FROM vertices v WHERE ");
+    sql.append("v.collection = ?");
+    params.add(collection);
+    for (Condition cond : conditions) {
+      sql.append(" AND ");
+      appendCondition(sql, params, cond, false);
+    }
+    SqlFilter f = new SqlFilter(SELF_ALIAS, params);
+    if (filter != null) {
+      sql.append(" AND ").append(f.compile(filter));
+    }
+    orderAndPage(sql, params, f, "v", order, after, limit);
+    return query(sql.toString(), params, r -> vertexDoc(r, 0));
+  }
+
+  @Override
+  public List<RunRow> searchRuns(String project, Expr filter, OrderSpec order, Cursor after, int limit) {
+    List<Object> params = new ArrayList<>();
+    StringBuilder sql = new StringBuilder("SELECT ").append(columns("r")).append(", ").append(columns("p"))
+        .append(", ").append(columns("pf")).append(", ").append(columns("d")).append(", ").append(columns("f"))
+        .append(", ").append(columns("m")).append(RUN_FROM).append(" WHERE r.collection = 'run'");
+    if (!project.isEmpty()) {
+      sql.append(" AND r.project = ?");
+      params.add(project);
+    }
+    SqlFilter f = new SqlFilter(RUN_ALIASES, params);
+    if (filter != null) {
+      sql.append(" AND ").append(f.compile(filter));
+    }
+    orderAndPage(sql, params, f, "r", order, after, limit);
+    return query(sql.toString(), params, r -> new RunRow(vertexDoc(r, 0), vertexDoc(r, 8), vertexDoc(r, 16),
+        vertexDoc(r, 24), vertexDoc(r, 32), vertexDoc(r, 40)));
+  }
+
+  /** Appends the keyset condition, ORDER BY (missing values last, key breaks ties) and LIMIT. */
+  private static void orderAndPage(StringBuilder sql, List<Object> params, SqlFilter f, String alias,
+      OrderSpec order, Cursor after, int limit) {
+    String key = alias + ".key";
+    if (order.field() == null) {
+      if (after != null) {
+        sql.append(" AND ").append(key).append(order.descending() ? " < ?" : " > ?");
+        params.add(after.key());
+      }
+      sql.append(" ORDER BY ").append(key).append(order.descending() ? " DESC" : "");
+    } else {
+      String cmp = order.descending() ? " < " : " > ";
+      if (after != null) {
+        if (after.value() == null) {
+          sql.append(" AND (").append(f.valueExpr(order.field())).append(" IS NULL AND ").append(key)
+              .append(" > ?)");
+          params.add(after.key());
+        } else {
+          Object v = bindable(after.value());
+          sql.append(" AND (").append(f.valueExpr(order.field())).append(" IS NULL OR ")
+              .append(f.valueExpr(order.field())).append(cmp).append("? OR (")
+              .append(f.valueExpr(order.field())).append(" = ? AND ").append(key).append(" > ?))");
+          // The three value expressions' parameters were appended by valueExpr, in text order, but the
+          // literal parameters must sit between them: rebuild the tail in text order.
+          fixKeysetParams(params, order.field().isSystem(), v, after.key());
+        }
+      }
+      String x = f.valueExpr(order.field());
+      String x2 = f.valueExpr(order.field());
+      sql.append(" ORDER BY (").append(x).append(" IS NULL), ").append(x2)
+          .append(order.descending() ? " DESC" : "").append(", ").append(key);
+    }
+    sql.append(" LIMIT ?");
+    params.add((long) limit);
+  }
+
+  /**
+   * After three valueExpr calls, params ends with [p1, p2, p3] (one path each, none for system fields).
+   * The text needs [p1, p2, v, p3, v, key].
+   */
+  private static void fixKeysetParams(List<Object> params, boolean system, Object v, String key) {
+    if (system) {
+      params.add(v);
+      params.add(v);
+      params.add(key);
+      return;
+    }
+    int n = params.size();
+    Object p3 = params.remove(n - 1);
+    params.add(v);
+    params.add(p3);
+    params.add(v);
+    params.add(key);
+  }
+
+  private static Object bindable(Object v) {
+    if (v instanceof Boolean b) {
+      return b ? 1L : 0L;
+    }
+    if (v instanceof Long || v instanceof Double || v instanceof String) {
+      return v;
+    }
+    if (v instanceof Number n) {
+      return n.doubleValue();
+    }
+    return Json.write(v);
+  }
+
+  @Override
+  public List<Aggregation.Row> aggregate(Aggregation.Query q) {
+    boolean runs = q.collection() == null;
+    List<Object> selectParams = new ArrayList<>();
+    SqlFilter sel = new SqlFilter(runs ? RUN_ALIASES : SELF_ALIAS, selectParams);
+    List<String> cols = new ArrayList<>();
+    for (int i = 0; i < q.groupBy().size(); i++) {
+      Aggregation.GroupKey g = q.groupBy().get(i);
+      String expr;
+      if (g.condition() != null) {
+        expr = sel.compile(g.condition());
+      } else {
+        expr = sel.valueExpr(g.field());
+        expr = bucket(expr, g.bucket(), g.field().isSystem());
+      }
+      cols.add(expr + " AS g" + i);
+    }
+    for (int i = 0; i < q.aggregates().size(); i++) {
+      Aggregation.Aggregate a = q.aggregates().get(i);
+      switch (a.function()) {
+        case COUNT -> cols.add("count(*) AS a" + i);
+        case COUNT_DISTINCT -> cols.add("count(DISTINCT " + sel.valueExpr(a.field()) + ") AS a" + i);
+        case MIN, MAX, SUM -> cols.add(a.function().name().toLowerCase(java.util.Locale.ROOT) + "("
+            + numeric(sel, a.field()) + ") AS a" + i);
+        case MEAN -> cols.add("avg(" + numeric(sel, a.field()) + ") AS a" + i);
+        case STDDEV -> {
+          String x = numeric(sel, a.field());
+          cols.add("count(" + x + ") AS a" + i);
+          cols.add("sum(" + numeric(sel, a.field()) + ") AS s" + i);
+          cols.add("sum(" + numeric(sel, a.field()) + " * " + numeric(sel, a.field()) + ") AS q" + i);
+        }
+      }
+    }
+    List<Object> params = new ArrayList<>(selectParams);
+    StringBuilder sql = new StringBuilder("SELECT ").append(String.join(", ", cols));
+    SqlFilter where = new SqlFilter(runs ? RUN_ALIASES : SELF_ALIAS, params);
+    if (runs) {
+      sql.append(RUN_FROM).append(" WHERE r.collection = 'run'");
+      if (!q.project().isEmpty()) {
+        sql.append(" AND r.project = ?");
+        params.add(q.project());
+      }
+    } else {
+      sql.append(" FROM vertices v WHERE v.collection = ?");
+      params.add(q.collection());
+      if (!q.project().isEmpty()) {
+        sql.append(" AND v.project = ?");
+        params.add(q.project());
+      }
+    }
+    if (q.filter() != null) {
+      sql.append(" AND ").append(where.compile(q.filter()));
+    }
+    if (!q.groupBy().isEmpty()) {
+      sql.append(" GROUP BY ");
+      for (int i = 0; i < q.groupBy().size(); i++) {
+        sql.append(i > 0 ? ", " : "").append("g").append(i);
+      }
+    }
+    sql.append(" ORDER BY ");
+    if (q.orderByAggregate() >= 0) {
+      sql.append("a").append(q.orderByAggregate()).append(" IS NULL, a").append(q.orderByAggregate())
+          .append(q.descending() ? " DESC" : "");
+      for (int i = 0; i < q.groupBy().size(); i++) {
+        sql.append(", g").append(i);
+      }
+    } else if (!q.groupBy().isEmpty()) {
+      for (int i = 0; i < q.groupBy().size(); i++) {
+        sql.append(i > 0 ? ", " : "").append("g").append(i).append(q.descending() ? " DESC" : "");
+      }
+    } else {
+      sql.append("1");
+    }
+    sql.append(" LIMIT ?");
+    params.add((long) q.limit());
+    int groups = q.groupBy().size();
+    return query(sql.toString(), params, r -> {
+      List<Object> keys = new ArrayList<>();
+      for (int i = 0; i < groups; i++) {
+        Aggregation.GroupKey g = q.groupBy().get(i);
+        Object k = r.getObject(i + 1);
+        if (g.condition() != null) {
+          k = k == null ? Boolean.FALSE : ((Number) k).longValue() != 0;
+        }
+        keys.add(sqlValue(k));
+      }
+      List<Object> values = new ArrayList<>();
+      int col = groups + 1;
+      for (Aggregation.Aggregate a : q.aggregates()) {
+        if (a.function() == Aggregation.Function.STDDEV) {
+          long n = r.getLong(col);
+          double sum = r.getDouble(col + 1);
+          double sq = r.getDouble(col + 2);
+          col += 3;
+          values.add(n < 2 ? null : Math.sqrt(Math.max(0, (sq - sum * sum / n) / (n - 1))));
+        } else {
+          values.add(sqlValue(r.getObject(col++)));
+        }
+      }
+      return new Aggregation.Row(keys, values);
+    });
+  }
+
+  private static Object sqlValue(Object o) {
+    if (o instanceof Integer i) {
+      return i.longValue();
+    }
+    if (o instanceof Float f) {
+      return f.doubleValue();
+    }
+    return o;
+  }
+
+  private static String numeric(SqlFilter sel, Bound field) {
+    return sel.numericExpr(field);
+  }
+
+  private static String bucket(String expr, Aggregation.Bucket b, boolean systemTime) {
+    if (b == null || b == Aggregation.Bucket.NONE) {
+      return expr;
+    }
+    if (systemTime) {
+      String fmt = switch (b) {
+        case DAY -> "%Y-%m-%d";
+        case MONTH -> "%Y-%m";
+        default -> "%Y";
+      };
+      return "strftime('" + fmt + "', " + expr + " / 1000000, 'unixepoch')";
+    }
+    int len = switch (b) {
+      case DAY -> 10;
+      case MONTH -> 7;
+      default -> 4;
+    };
+    return "substr(" + expr + ", 1, " + len + ")";
+  }
+
+  @Override
+  public List<HistoryRecord> history(EntityId id, long afterSeq, int limit) {
+    return query("SELECT seq, entity_id, time, actor, action, changes FROM history WHERE entity_id = ? AND seq > ?"
+            + " ORDER BY seq LIMIT ?", params(id.toString(), afterSeq, (long) limit),
+        r -> new HistoryRecord(r.getLong(1), EntityId.of(r.getString(2)), instant(r.getLong(3)), r.getString(4),
+            r.getString(5), Json.parseObject(r.getString(6))));
+  }
+
   @Override
   public Optional<RequestRecord> request(String requestId) {
     return query("SELECT request_id, operation, fingerprint, result, create_time FROM requests WHERE request_id = ?",
@@ -300,6 +585,13 @@ final class SqliteTx implements WriteTx {
     n += update("DELETE FROM edges WHERE collection = ?", params(name));
     update("DELETE FROM collections WHERE name = ?", params(name));
     return n;
+  }
+
+  @Override
+  public void appendHistory(HistoryRecord h) {
+    requireWritable();
+    update("INSERT INTO history(entity_id, time, actor, action, changes) VALUES (?, ?, ?, ?, ?)",
+        params(h.id().toString(), micros(h.time()), h.actor(), h.action(), Json.write(h.changes())));
   }
 
   @Override
@@ -388,8 +680,18 @@ final class SqliteTx implements WriteTx {
   }
 
   private static VertexDoc vertexDoc(ResultSet r) throws SQLException {
-    return new VertexDoc(new EntityId(r.getString(1), r.getString(2)), r.getString(3), r.getString(4),
-        Json.parseObject(r.getString(5)), instant(r.getLong(6)), instant(r.getLong(7)), r.getString(8));
+    return vertexDoc(r, 0);
+  }
+
+  /** The vertex in the eight columns after {@code offset}; null when a LEFT JOIN found none. */
+  private static VertexDoc vertexDoc(ResultSet r, int offset) throws SQLException {
+    String collection = r.getString(offset + 1);
+    if (collection == null) {
+      return null;
+    }
+    return new VertexDoc(new EntityId(collection, r.getString(offset + 2)), r.getString(offset + 3),
+        r.getString(offset + 4), Json.parseObject(r.getString(offset + 5)), instant(r.getLong(offset + 6)),
+        instant(r.getLong(offset + 7)), r.getString(offset + 8));
   }
 
   private static EdgeDoc edgeDoc(ResultSet r) throws SQLException {
