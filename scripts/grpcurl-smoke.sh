@@ -5,7 +5,8 @@
 # Starts server/target/arangopipe-server.jar on a free port with a fresh data
 # folder, then: lists the services; checks health; runs the whole tracking
 # workflow (projects, datasets, featuresets, models, runs, deployments, serving
-# performance, look-ups, finds, paged lists, links, custom types, lineage);
+# performance, look-ups, finds, paged lists, links, custom types, lineage,
+# run search, aggregates, run recipe, impact, serving vs dev, history);
 # checks error statuses; restarts the server on the same data folder and reads
 # the data back. Asserts on the values that come back, not only exit codes.
 #
@@ -387,6 +388,34 @@ rpc LineageService/GetLineage "{\"start_id\": \"$DATASET_ID\", \"direction\": \"
 NODES="$(get 'nodes.*.id')"
 expect_line "$NODES" "$FEATURESET_ID" "GetLineage max_depth 1"
 expect_no_line "$NODES" "$MODEL_ID" "GetLineage max_depth 1"
+
+say "LineageService: search, aggregates, recipe, impact, serving vs dev, history"
+rpc LineageService/SearchRuns "{\"project\": \"housing\", \"filter\": \"devperf.rmse < 0.35 AND model.name = 'lasso-v1' AND dataset.name LIKE 'housing-%'\", \"order_by\": \"devperf.rmse\"}"
+expect_eq "$(get 'runs.*.run.runId' | paste -sd, -)" "lasso-v1-run-2,lasso-v1-run-1" "SearchRuns ordered by devperf.rmse"
+expect_num "$(get runs.0.modelParams.document.alpha)" 0.0005 "SearchRuns best run's alpha"
+rpc LineageService/SearchRuns "{\"filter\": \"devperf.rmse < 0.3\"}"
+expect_eq "$(get 'runs.*.run.runId')" lasso-v1-run-2 "SearchRuns devperf.rmse < 0.3"
+rpc LineageService/AggregateRuns '{"project": "housing", "group_by": [{"field": "model.estimator"}],
+  "aggregates": [{"function": "AGGREGATE_FUNCTION_COUNT"}, {"function": "AGGREGATE_FUNCTION_MIN", "field": "devperf.rmse"}]}'
+expect_eq "$(get 'rows.0.groupValues.0')" Lasso "AggregateRuns group"
+expect_num "$(get 'rows.0.values.0')" 2 "AggregateRuns count"
+expect_num "$(get 'rows.0.values.1')" 0.29 "AggregateRuns min(devperf.rmse)"
+rpc LineageService/AggregateEntities '{"collection": "datasets", "group_by": [{"field": "project"}],
+  "aggregates": [{"function": "AGGREGATE_FUNCTION_COUNT"}]}'
+expect_num "$(get 'rows.0.values.0')" 3 "AggregateEntities datasets per project"
+rpc LineageService/GetRunRecipe '{"run_id": "lasso-v1-run-1"}'
+expect_eq "$(get featuresetDataset.id)" "$DATASET_ID" "GetRunRecipe featureset_dataset"
+expect_eq "$(get model.id)" "$MODEL_ID" "GetRunRecipe model"
+expect_eq "$(get project.name)" housing "GetRunRecipe project"
+rpc LineageService/GetImpact "{\"entity_id\": \"$DATASET_ID\"}"
+expect_eq "$(get 'deployments.*.deployment.id')" "$DEPLOYMENT_ID" "GetImpact of the dataset"
+expect_eq "$(get deployments.0.latestServingPerf.id)" "$SERVINGPERF_ID" "GetImpact latest serving performance"
+rpc LineageService/CompareServingToDev '{"deployment_tag": "housing-lasso-prod"}'
+expect_eq "$(get deployments.0.devPerf.id)" "$DEVPERF_ID" "CompareServingToDev dev_perf"
+expect_eq "$(get 'deployments.0.servingPerf.*.id')" "$SERVINGPERF_ID" "CompareServingToDev serving_perf"
+rpc LineageService/GetHistory "{\"id\": \"$DEPLOYMENT_ID\"}"
+expect_eq "$(get 'events.*.action' | paste -sd, -)" "CREATED,STATUS_CHANGED" "GetHistory of the deployment"
+rpc_error LineageService/SearchRuns '{"filter": "devperf.rmse <"}' InvalidArgument
 
 # ---------------------------------------------------------------------------
 say "errors"

@@ -79,4 +79,9 @@ expect "active deployment" '"status": "DEPLOYMENT_STATUS_ACTIVE"'
 expect "link attribute" '"related_datasets"'
 expect "purged edge count" '"deleted_count": "1"'
 expect "upstream lineage reaching the dataset" '^datasets/[^ ]+ housing-2024$'
+expect "SearchRuns, best run first" "^lasso-v1-run-2 \\{'alpha': 0.0005"
+expect "AggregateRuns columns" '"min\(devperf.rmse\)"'
+expect "GetRunRecipe's featureset dataset" '"featureset_dataset"'
+expect "GetImpact's latest serving performance" '"latest_serving_perf"'
+expect "GetHistory's status change" '"STATUS_CHANGED"'
 echo "==> README walk-through OK: $(grep -cE '^\++ grpcurl' "$WORK/trace") grpcurl calls"
