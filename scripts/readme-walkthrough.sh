@@ -4,7 +4,8 @@
 # order, in one bash with `set -euo pipefail`, against the real jar on a free
 # port with a fresh data folder (localhost:6529 is replaced by that address).
 # Fails when any command of the walk-through fails or a value the README
-# promises does not come back.
+# promises does not come back. Also checks the README's configuration table
+# against the server's --help.
 #
 # Usage: scripts/readme-walkthrough.sh
 # Env:   ARANGOPIPE_JAR, GRPCURL as for grpcurl-smoke.sh.
@@ -29,6 +30,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 find_grpcurl
+
+echo "==> README's configuration table against the server's --help"
+java -jar "$JAR" --help >"$WORK/help"
+python3 "$ROOT/scripts/lib/check_config_table.py" "$ROOT/README.md" "$WORK/help"
 python3 - "$ROOT/README.md" >"$WORK/walkthrough.sh" <<'EOF'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
