@@ -60,8 +60,12 @@ public final class ArangopipeServer implements AutoCloseable {
    */
   public ArangopipeServer(ServerConfig config, ServerBuilder<?> builder) throws IOException {
     this.config = config;
-    this.store = SqliteStore.open(config.dataDir(),
-        new SqliteStore.Options(SqliteStore.Options.defaults().readers(), config.maxBatch(), 10_000));
+    this.store = SqliteStore.open(config.dataDir(), SqliteStore.Options.defaults()
+        .withMaxBatch(config.maxBatch())
+        .withCancellation(() -> {
+          io.grpc.Context call = io.grpc.Context.current();
+          return call::isCancelled;
+        }));
     try {
       MetadataCore core = new MetadataCore(store, Clock.systemUTC());
       Analytics analytics = new Analytics(store, core);

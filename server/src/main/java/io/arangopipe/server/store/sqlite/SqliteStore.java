@@ -1,5 +1,6 @@
 package io.arangopipe.server.store.sqlite;
 
+import io.arangopipe.server.store.Cancellation;
 import io.arangopipe.server.store.GraphStore;
 import io.arangopipe.server.store.StoreException;
 import io.arangopipe.server.store.UnavailableException;
@@ -21,8 +22,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlite.ProgressHandler;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -43,11 +46,23 @@ public final class SqliteStore implements GraphStore {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
 
   /** Tunables. */
-  public record Options(int readers, int maxBatch, int queueCapacity) {
+  public record Options(int readers, int maxBatch, int queueCapacity, Cancellation cancellation) {
     public static Options defaults() {
-      return new Options(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 256, 10_000);
+      return new Options(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 256, 10_000,
+          Cancellation.NEVER);
+    }
+
+    public Options withCancellation(Cancellation c) {
+      return new Options(readers, maxBatch, queueCapacity, c);
+    }
+
+    public Options withMaxBatch(int n) {
+      return new Options(readers, n, queueCapacity, cancellation);
     }
   }
+
+  /** How many SQLite virtual-machine steps run between two cancellation checks. */
+  private static final int CANCEL_CHECK_STEPS = 10_000;
 
   private final Path file;
   private final FileChannel lockChannel;
@@ -145,17 +160,28 @@ public final class SqliteStore implements GraphStore {
     if (c == null) {
       throw new UnavailableException("all " + options.readers() + " read connections stayed busy for 30 s");
     }
+    BooleanSupplier cancelled = options.cancellation().current();
     try (Statement s = c.createStatement()) {
+      ProgressHandler.setHandler(c, CANCEL_CHECK_STEPS, new ProgressHandler() {
+        @Override
+        protected int progress() {
+          return cancelled.getAsBoolean() ? 1 : 0;
+        }
+      });
       s.execute("BEGIN");
       try {
         return work.run(new SqliteTx(c, false));
       } finally {
         s.execute("ROLLBACK");
+        ProgressHandler.clearHandler(c);
       }
     } catch (SQLException e) {
-      throw unavailable(e);
+      throw cancelled.getAsBoolean() ? new UnavailableException("the call was cancelled; the query stopped", e)
+          : unavailable(e);
     } catch (SqliteFailure e) {
-      throw unavailable(e.sqlCause());
+      throw cancelled.getAsBoolean()
+          ? new UnavailableException("the call was cancelled; the query stopped", e.sqlCause())
+          : unavailable(e.sqlCause());
     } finally {
       readers.add(c);
     }
@@ -165,12 +191,14 @@ public final class SqliteStore implements GraphStore {
 
   private static final class Task<T> {
     final WriteWork<T> work;
+    final BooleanSupplier cancelled;
     final CompletableFuture<T> done = new CompletableFuture<>();
     T result;
     RuntimeException error;
 
-    Task(WriteWork<T> work) {
+    Task(WriteWork<T> work, BooleanSupplier cancelled) {
       this.work = work;
+      this.cancelled = cancelled;
     }
 
     void complete() {
@@ -184,7 +212,7 @@ public final class SqliteStore implements GraphStore {
 
   @Override
   public <T> T write(WriteWork<T> work) {
-    Task<T> task = new Task<>(work);
+    Task<T> task = new Task<>(work, options.cancellation().current());
     lifecycle.readLock().lock();
     try {
       if (closing) {
@@ -262,6 +290,10 @@ public final class SqliteStore implements GraphStore {
   }
 
   private static <T> void runInSavepoint(Statement s, Task<T> t) throws SQLException {
+    if (t.cancelled.getAsBoolean()) {
+      t.error = new UnavailableException("the call was cancelled before it was written; nothing was written");
+      return;
+    }
     s.execute("SAVEPOINT unit");
     try {
       t.result = t.work.run(new SqliteTx(s.getConnection(), true));
