@@ -355,6 +355,7 @@ expect_eq "$(get edge.document.role)" baseline "GetEntity of an edge: document.r
 rpc AdminService/GetType '{"name": "experiments"}'
 expect_eq "$(get type.documentCount)" 1 "GetType experiments document_count"
 rpc_error AdminService/RemoveEdgeType '{"name": "experiment_runs"}' FailedPrecondition
+expect_eq "$(error_info reason <<<"$ERR")" TYPE_NOT_EMPTY "RemoveEdgeType without purge: ErrorInfo reason"
 rpc AdminService/RemoveEdgeType '{"name": "experiment_runs", "purge": true}'
 expect_eq "$(get deletedCount)" 1 "RemoveEdgeType with purge: deleted_count"
 rpc AdminService/RemoveVertexType '{"name": "experiments", "purge": true}'
@@ -435,7 +436,11 @@ rpc_error LineageService/GetLineage '{"start_id": "datasets/no-such-key"}' NotFo
 rpc AdminService/UpdateDeploymentStatus '{"deployment_tag": "housing-lasso-prod", "status": "DEPLOYMENT_STATUS_ARCHIVED"}'
 expect_eq "$(get deployment.status)" DEPLOYMENT_STATUS_ARCHIVED "UpdateDeploymentStatus to ARCHIVED"
 rpc_error AdminService/UpdateDeploymentStatus '{"deployment_tag": "housing-lasso-prod", "status": "DEPLOYMENT_STATUS_ACTIVE"}' FailedPrecondition
+expect_eq "$(error_info reason <<<"$ERR")" INVALID_STATUS_TRANSITION "status change out of ARCHIVED: ErrorInfo reason"
 rpc_error TrackingService/LogServingPerf '{"deployment_tag": "housing-lasso-prod", "metrics": {"rmse": 0.4}}' FailedPrecondition
+expect_eq "$(error_info reason <<<"$ERR")" DEPLOYMENT_ARCHIVED "serving performance of an archived deployment: ErrorInfo reason"
+rpc_error TrackingService/LogServingPerf '{"deployment_tag": "housing-lasso-prod", "metrics": {"rmse": 0.5}, "request_id": "perf-2024-06-03T12"}' FailedPrecondition
+expect_eq "$(error_info reason <<<"$ERR")" REQUEST_ID_REUSED "a request_id reused for another request: ErrorInfo reason"
 
 # ---------------------------------------------------------------------------
 say "restart on the same data folder: every write is still there"
