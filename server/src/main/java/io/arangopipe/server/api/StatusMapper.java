@@ -61,6 +61,41 @@ public final class StatusMapper {
         + "); this is a bug in Arangopipe: please report it with the server log").asRuntimeException();
   }
 
+  /**
+   * The same status, with {@code accepted_batches} and {@code accepted_records} added to its ErrorInfo
+   * (or a new ErrorInfo), so a streaming client knows how much was written before the failure.
+   */
+  public static StatusRuntimeException withProgress(StatusRuntimeException e, long batches, long records) {
+    com.google.rpc.Status s = StatusProto.fromThrowable(e);
+    if (s == null) {
+      s = com.google.rpc.Status.newBuilder().setCode(e.getStatus().getCode().value())
+          .setMessage(String.valueOf(e.getStatus().getDescription())).build();
+    }
+    com.google.rpc.Status.Builder b = s.toBuilder().clearDetails();
+    boolean merged = false;
+    for (Any d : s.getDetailsList()) {
+      if (d.is(ErrorInfo.class)) {
+        try {
+          ErrorInfo info = d.unpack(ErrorInfo.class).toBuilder()
+              .putMetadata("accepted_batches", Long.toString(batches))
+              .putMetadata("accepted_records", Long.toString(records)).build();
+          b.addDetails(Any.pack(info));
+          merged = true;
+          continue;
+        } catch (com.google.protobuf.InvalidProtocolBufferException ignored) {
+          // keep the detail as it was
+        }
+      }
+      b.addDetails(d);
+    }
+    if (!merged) {
+      b.addDetails(Any.pack(ErrorInfo.newBuilder().setReason("BATCH_REJECTED").setDomain(DOMAIN)
+          .putMetadata("accepted_batches", Long.toString(batches))
+          .putMetadata("accepted_records", Long.toString(records)).build()));
+    }
+    return StatusProto.toStatusRuntimeException(b.build());
+  }
+
   private static Any info(String reason, String key, String value) {
     ErrorInfo.Builder b = ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN);
     if (key != null && value != null) {

@@ -37,7 +37,12 @@ import io.arangopipe.v1.RegisterFeaturesetResponse;
 import io.arangopipe.v1.RegisterModelRequest;
 import io.arangopipe.v1.RegisterModelResponse;
 import io.arangopipe.v1.TrackingServiceGrpc;
+import io.arangopipe.v1.ServingPerfRecord;
+import io.arangopipe.v1.StreamServingPerfRequest;
+import io.arangopipe.v1.StreamServingPerfResponse;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
 
 /** TrackingService: unpack, call the core, pack. */
 public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServiceImplBase {
@@ -107,6 +112,53 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
   }
 
   @Override
+  public StreamObserver<StreamServingPerfRequest> streamServingPerf(
+      StreamObserver<StreamServingPerfResponse> out) {
+    return new StreamObserver<>() {
+      private long batches;
+      private long records;
+      private boolean failed;
+
+      @Override
+      public void onNext(StreamServingPerfRequest batch) {
+        if (failed) {
+          return;
+        }
+        try {
+          List<MetadataCore.ServingRecord> recs = new ArrayList<>(batch.getRecordsCount());
+          for (int i = 0; i < batch.getRecordsCount(); i++) {
+            ServingPerfRecord r = batch.getRecords(i);
+            recs.add(new MetadataCore.ServingRecord(r.getDeploymentTag(),
+                Protos.toMap("records[" + i + "].metrics", r.getMetrics()),
+                Protos.toInstant("records[" + i + "].time", r.hasTime(), r.getTime())));
+          }
+          core.logServingPerfBatch(recs, "records", actor(), idempotency("StreamServingPerf",
+              batch.getRequestId(), batch.toBuilder().clearRequestId().build()));
+          batches++;
+          records += recs.size();
+        } catch (RuntimeException e) {
+          failed = true;
+          out.onError(StatusMapper.withProgress(StatusMapper.toStatus(e), batches, records));
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        failed = true; // the client went away; what was accepted is written
+      }
+
+      @Override
+      public void onCompleted() {
+        if (!failed) {
+          out.onNext(StreamServingPerfResponse.newBuilder().setAcceptedBatches(batches).setAcceptedRecords(records)
+              .build());
+          out.onCompleted();
+        }
+      }
+    };
+  }
+
+  @Override
   public void getEntity(GetEntityRequest req, StreamObserver<GetEntityResponse> out) {
     unary(out, () -> {
       Views.VertexOrEdge found = core.getEntity(req.getId());
@@ -167,7 +219,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
   public void listEntities(ListEntitiesRequest req, StreamObserver<ListEntitiesResponse> out) {
     unary(out, () -> {
       Views.Page<VertexDoc> page = analytics.listEntities(req.getCollection(), req.getProject(), req.getFilter(),
-          req.getOrderBy(), java.util.List.of(), req.getPageSize(), req.getPageToken());
+          req.getOrderBy(), List.of(), req.getPageSize(), req.getPageToken());
       ListEntitiesResponse.Builder b = ListEntitiesResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(v -> b.addEntities(Protos.entity(v)));
       return b.build();

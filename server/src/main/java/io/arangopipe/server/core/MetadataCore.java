@@ -141,6 +141,22 @@ public final class MetadataCore {
     }
   };
 
+  private static final Codec<List<VertexDoc>> VERTICES = new Codec<>() {
+    @Override
+    public String encode(List<VertexDoc> vs) {
+      return Json.write(vs.stream().map(v -> v.id().toString()).toList());
+    }
+
+    @Override
+    public List<VertexDoc> decode(ReadTx tx, String encoded) {
+      List<VertexDoc> out = new ArrayList<>();
+      for (Object id : Json.parseList(encoded)) {
+        out.add(tx.vertex(EntityId.of((String) id)).orElseThrow(() -> gone(String.valueOf(id))));
+      }
+      return out;
+    }
+  };
+
   private static final Codec<Long> COUNT = new Codec<>() {
     @Override
     public String encode(Long n) {
@@ -666,11 +682,15 @@ public final class MetadataCore {
   }
 
   private static VertexDoc findDeployment(ReadTx tx, String tag) {
-    Validate.required("deployment_tag", tag);
+    return findDeployment(tx, tag, "deployment_tag");
+  }
+
+  private static VertexDoc findDeployment(ReadTx tx, String tag, String field) {
+    Validate.required(field, tag);
     List<VertexDoc> found = tx.findVertices(new VertexQuery(DEPLOYMENT,
         List.of(new Condition(new Field.Name(), tag)), VertexQuery.Order.KEY, null, null, 1));
     if (found.isEmpty()) {
-      throw new NotFoundException("deployment", "deployment_tag: no deployment has tag \""
+      throw new NotFoundException("deployment", field + ": no deployment has tag \""
           + Validate.printable(tag) + "\"; register it with AdminService.RegisterDeployment");
     }
     return found.get(0);
@@ -712,6 +732,12 @@ public final class MetadataCore {
     });
   }
 
+  /** One serving-performance measurement; {@code time} may be null (now). */
+  public record ServingRecord(String deploymentTag, Map<String, Object> metrics, Instant time) {}
+
+  /** The most records one batch may hold. */
+  public static final int MAX_SERVING_BATCH = 1000;
+
   /**
    * Records serving performance for a deployment.
    *
@@ -720,29 +746,59 @@ public final class MetadataCore {
    */
   public VertexDoc logServingPerf(String tag, Map<String, Object> metrics, Instant time, String actor,
       Idempotency idem) {
-    Validate.required("deployment_tag", tag);
-    Map<String, Object> m = metrics == null ? Map.of() : metrics;
-    for (String reserved : List.of("time", "deployment_tag")) {
-      if (m.containsKey(reserved)) {
-        throw new InvalidArgumentException("metrics." + reserved, "is set by the server; use the request's own"
-            + " field");
-      }
+    return logServingPerfBatch(List.of(new ServingRecord(tag, metrics, time)), "", actor, idem).get(0);
+  }
+
+  /**
+   * Records a batch of serving measurements in one atomic write: all or none. {@code field} prefixes
+   * field names in errors (e.g. {@code records}); with an empty prefix, fields are named as in
+   * LogServingPerf.
+   */
+  public List<VertexDoc> logServingPerfBatch(List<ServingRecord> records, String field, String actor,
+      Idempotency idem) {
+    if (records.isEmpty() || records.size() > MAX_SERVING_BATCH) {
+      throw new InvalidArgumentException(field.isEmpty() ? "records" : field, "a batch holds 1 to "
+          + MAX_SERVING_BATCH + " records (got " + records.size() + ")");
     }
-    Validate.document("metrics", m);
-    return write(idem, VERTEX, tx -> {
-      VertexDoc dep = findDeployment(tx, tag);
-      if (DeploymentStatus.ARCHIVED.name().equals(dep.doc().get("status"))) {
-        throw new FailedPreconditionException("DEPLOYMENT_ARCHIVED", "deployment_tag: deployment \""
-            + Validate.printable(tag) + "\" is archived and takes no serving performance");
+    for (int i = 0; i < records.size(); i++) {
+      String prefix = field.isEmpty() ? "" : field + "[" + i + "].";
+      ServingRecord r = records.get(i);
+      Validate.required(prefix + "deployment_tag", r.deploymentTag());
+      Map<String, Object> m = r.metrics() == null ? Map.of() : r.metrics();
+      for (String reserved : List.of("time", "deployment_tag")) {
+        if (m.containsKey(reserved)) {
+          throw new InvalidArgumentException(prefix + "metrics." + reserved, "is set by the server; use the"
+              + " request's own field");
+        }
       }
-      Instant now = now();
-      Map<String, Object> doc = new LinkedHashMap<>(m);
-      doc.put("time", formatTime(time == null ? now : time.truncatedTo(ChronoUnit.MICROS)));
-      doc.put("deployment_tag", tag);
-      VertexDoc sp = new VertexDoc(new EntityId(SERVINGPERF, keys.next()), null, dep.project(), doc, now, now, actor);
-      tx.insertVertex(sp);
-      link(tx, Schema.DEPLOYMENT_SERVINGPERF, dep.id(), sp.id(), actor);
-      return sp;
+      Validate.document(prefix + "metrics", m);
+    }
+    return write(idem, VERTICES, tx -> {
+      Map<String, VertexDoc> deployments = new HashMap<>();
+      List<VertexDoc> out = new ArrayList<>();
+      for (int i = 0; i < records.size(); i++) {
+        String prefix = field.isEmpty() ? "" : field + "[" + i + "].";
+        ServingRecord r = records.get(i);
+        VertexDoc dep = deployments.get(r.deploymentTag());
+        if (dep == null) {
+          dep = findDeployment(tx, r.deploymentTag(), prefix + "deployment_tag");
+          deployments.put(r.deploymentTag(), dep);
+        }
+        if (DeploymentStatus.ARCHIVED.name().equals(dep.doc().get("status"))) {
+          throw new FailedPreconditionException("DEPLOYMENT_ARCHIVED", prefix + "deployment_tag: deployment \""
+              + Validate.printable(r.deploymentTag()) + "\" is archived and takes no serving performance");
+        }
+        Instant now = now();
+        Map<String, Object> doc = new LinkedHashMap<>(r.metrics() == null ? Map.of() : r.metrics());
+        doc.put("time", formatTime(r.time() == null ? now : r.time().truncatedTo(ChronoUnit.MICROS)));
+        doc.put("deployment_tag", r.deploymentTag());
+        VertexDoc sp = new VertexDoc(new EntityId(SERVINGPERF, keys.next()), null, dep.project(), doc, now, now,
+            actor);
+        tx.insertVertex(sp);
+        link(tx, Schema.DEPLOYMENT_SERVINGPERF, dep.id(), sp.id(), actor);
+        out.add(sp);
+      }
+      return out;
     });
   }
 
