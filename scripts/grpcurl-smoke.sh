@@ -5,8 +5,9 @@
 # Starts server/target/arangopipe-server.jar on a free port with a fresh data
 # folder, then: lists the services; checks health; runs the whole tracking
 # workflow (projects, datasets, featuresets, models, runs, deployments, serving
-# performance, look-ups, finds, paged lists, links, custom types, lineage,
-# run search, aggregates, run recipe, impact, serving vs dev, history);
+# performance, streamed serving performance, look-ups, finds, paged lists,
+# links, custom types, lineage, run search, aggregates, run recipe, impact,
+# serving vs dev, history);
 # checks error statuses; restarts the server on the same data folder and reads
 # the data back. Asserts on the values that come back, not only exit codes.
 #
@@ -417,6 +418,28 @@ expect_eq "$(get 'deployments.0.servingPerf.*.id')" "$SERVINGPERF_ID" "CompareSe
 rpc LineageService/GetHistory "{\"id\": \"$DEPLOYMENT_ID\"}"
 expect_eq "$(get 'events.*.action' | paste -sd, -)" "CREATED,STATUS_CHANGED" "GetHistory of the deployment"
 rpc_error LineageService/SearchRuns '{"filter": "devperf.rmse <"}' InvalidArgument
+
+say "TrackingService: StreamServingPerf (client streaming: one message per batch)"
+rpc TrackingService/StreamServingPerf '
+  {"request_id": "batch-1", "records": [
+     {"deployment_tag": "housing-lasso-prod", "time": "2024-06-03T13:00:00Z", "metrics": {"rmse": 0.34, "requests": 900}},
+     {"deployment_tag": "housing-lasso-prod", "time": "2024-06-03T14:00:00Z", "metrics": {"rmse": 0.35, "requests": 1100}}]}
+  {"request_id": "batch-2", "records": [
+     {"deployment_tag": "housing-lasso-prod", "time": "2024-06-03T15:00:00Z", "metrics": {"rmse": 0.33, "requests": 1300}}]}'
+expect_eq "$(get acceptedBatches)" 2 "StreamServingPerf accepted_batches"
+expect_eq "$(get acceptedRecords)" 3 "StreamServingPerf accepted_records"
+rpc LineageService/CompareServingToDev '{"deployment_tag": "housing-lasso-prod"}'
+expect_eq "$(count deployments.0.servingPerf)" 4 "serving measurements after the stream"
+rpc TrackingService/StreamServingPerf '
+  {"request_id": "batch-2", "records": [
+     {"deployment_tag": "housing-lasso-prod", "time": "2024-06-03T15:00:00Z", "metrics": {"rmse": 0.33, "requests": 1300}}]}'
+expect_eq "$(get acceptedRecords)" 1 "StreamServingPerf: a resent batch is accepted"
+rpc LineageService/CompareServingToDev '{"deployment_tag": "housing-lasso-prod"}'
+expect_eq "$(count deployments.0.servingPerf)" 4 "serving measurements after resending a batch (written once)"
+rpc_error TrackingService/StreamServingPerf '
+  {"records": [{"deployment_tag": "housing-lasso-prod", "metrics": {"rmse": 0.36}}]}
+  {"records": [{"deployment_tag": "no-such-deployment", "metrics": {"rmse": 0.36}}]}' NotFound
+expect_eq "$(error_info accepted_batches <<<"$ERR")" 1 "StreamServingPerf error: ErrorInfo accepted_batches"
 
 # ---------------------------------------------------------------------------
 say "errors"
