@@ -52,6 +52,12 @@ public final class StatusMapper {
     if (t instanceof AbortedException e) {
       return build(Code.ABORTED, e.getMessage() + "; retry the call", info("CONFLICT", null, null));
     }
+    if (t instanceof io.arangopipe.server.store.PermissionDeniedException e) {
+      return build(Code.PERMISSION_DENIED, e.getMessage(), info("PERMISSION_DENIED", null, null));
+    }
+    if (t instanceof io.arangopipe.server.store.UnauthenticatedException e) {
+      return build(Code.UNAUTHENTICATED, e.getMessage(), info("UNAUTHENTICATED", null, null));
+    }
     if (t instanceof UnavailableException e) {
       return build(Code.UNAVAILABLE, e.getMessage(), info("STORE_UNAVAILABLE", null, null));
     }
