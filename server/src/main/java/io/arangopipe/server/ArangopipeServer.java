@@ -2,6 +2,7 @@ package io.arangopipe.server;
 
 import io.arangopipe.server.api.AdminServiceImpl;
 import io.arangopipe.server.api.AuthInterceptor;
+import io.arangopipe.server.api.MalformedRequestInterceptor;
 import io.arangopipe.server.api.LineageServiceImpl;
 import io.arangopipe.server.api.TrackingServiceImpl;
 import io.arangopipe.server.config.ServerConfig;
@@ -96,6 +97,7 @@ public final class ArangopipeServer implements AutoCloseable {
             + " --allow-insecure-remote if you really mean it");
       }
       AuthInterceptor auth = new AuthInterceptor(accounts);
+      MalformedRequestInterceptor malformed = new MalformedRequestInterceptor();
       AtomicInteger n = new AtomicInteger();
       this.executor = Executors.newFixedThreadPool(config.threads(), r -> {
         Thread t = new Thread(r, "arangopipe-rpc-" + n.incrementAndGet());
@@ -108,7 +110,11 @@ public final class ArangopipeServer implements AutoCloseable {
           .maxInboundMetadataSize(16 * 1024);
       for (BindableService s : List.<BindableService>of(new AdminServiceImpl(core, accounts, authEnabled),
           new TrackingServiceImpl(core, analytics), new LineageServiceImpl(core, analytics))) {
-        b.addService(authEnabled ? ServerInterceptors.intercept(s, auth) : s.bindService());
+        // Requests arrive as bytes and are parsed inside the interceptor chain, so that a malformed one
+        // becomes INVALID_ARGUMENT instead of UNKNOWN.
+        io.grpc.ServerServiceDefinition def = ServerInterceptors.useInputStreamMessages(s.bindService());
+        b.addService(authEnabled ? ServerInterceptors.intercept(def, malformed, auth)
+            : ServerInterceptors.intercept(def, malformed));
       }
       for (BindableService s : List.<BindableService>of(health.getHealthService(),
           ProtoReflectionServiceV1.newInstance(), reflectionV1Alpha())) {
