@@ -39,8 +39,16 @@ public final class MalformedRequestInterceptor implements ServerInterceptor {
           }
           rejected = true;
           String type = call.getMethodDescriptor().getFullMethodName();
-          call.close(Status.INVALID_ARGUMENT.withDescription("the request is not a valid message for " + type
-              + ": " + e.getCause().getMessage()), new Metadata());
+          StatusRuntimeException bad = io.grpc.protobuf.StatusProto.toStatusRuntimeException(
+              com.google.rpc.Status.newBuilder().setCode(Status.Code.INVALID_ARGUMENT.value())
+                  .setMessage("request: not a valid message for " + type + ": " + e.getCause().getMessage())
+                  .addDetails(com.google.protobuf.Any.pack(com.google.rpc.BadRequest.newBuilder()
+                      .addFieldViolations(com.google.rpc.BadRequest.FieldViolation.newBuilder().setField("request")
+                          .setDescription("is not a valid protobuf message of the method's request type: "
+                              + e.getCause().getMessage()))
+                      .build()))
+                  .build());
+          call.close(bad.getStatus(), bad.getTrailers());
         }
       }
 
