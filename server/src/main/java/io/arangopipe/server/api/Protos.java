@@ -315,7 +315,7 @@ final class Protos {
       case RUN_STATUS_CANCELLED:
         return Views.RunStatus.CANCELLED;
       default:
-        throw new InvalidArgumentException("status", "is not a known run status (" + s.getNumber() + ")");
+        throw new InvalidArgumentException("status", "is not a known run status");
     }
   }
 
@@ -338,7 +338,7 @@ final class Protos {
       case DEPLOYMENT_STATUS_ARCHIVED:
         return Views.DeploymentStatus.ARCHIVED;
       default:
-        throw new InvalidArgumentException(field, "is not a known deployment status (" + s.getNumber() + ")");
+        throw new InvalidArgumentException(field, "is not a known deployment status");
     }
   }
 
@@ -360,7 +360,7 @@ final class Protos {
       case LINEAGE_DIRECTION_BOTH:
         return Views.Direction.BOTH;
       default:
-        throw new InvalidArgumentException("direction", "is not a known direction (" + d.getNumber() + ")");
+        throw new InvalidArgumentException("direction", "is not a known direction");
     }
   }
 
