@@ -1183,7 +1183,7 @@ public final class MetadataCore {
     long n = tx.count(name);
     if (n > 0 && !purge) {
       throw new FailedPreconditionException("TYPE_NOT_EMPTY", "name: \"" + name + "\" holds " + n
-          + " documents; pass purge=true to delete them with the type");
+          + (n == 1 ? " document" : " documents") + "; pass purge=true to delete them with the type");
     }
     return tx.dropCollection(name);
   }
