@@ -37,7 +37,7 @@ public final class StatusMapper {
     if (t instanceof InvalidArgumentException e) {
       return build(Code.INVALID_ARGUMENT, e.getMessage(), Any.pack(BadRequest.newBuilder()
           .addFieldViolations(BadRequest.FieldViolation.newBuilder()
-              .setField(e.field()).setDescription(e.rule()))
+              .setField(clip(e.field())).setDescription(clip(e.rule())))
           .build()));
     }
     if (t instanceof NotFoundException e) {
@@ -52,6 +52,12 @@ public final class StatusMapper {
     if (t instanceof AbortedException e) {
       return build(Code.ABORTED, e.getMessage() + "; retry the call", info("CONFLICT", null, null));
     }
+    if (t instanceof io.arangopipe.server.store.PermissionDeniedException e) {
+      return build(Code.PERMISSION_DENIED, e.getMessage(), info("PERMISSION_DENIED", null, null));
+    }
+    if (t instanceof io.arangopipe.server.store.UnauthenticatedException e) {
+      return build(Code.UNAUTHENTICATED, e.getMessage(), info("UNAUTHENTICATED", null, null));
+    }
     if (t instanceof UnavailableException e) {
       return build(Code.UNAVAILABLE, e.getMessage(), info("STORE_UNAVAILABLE", null, null));
     }
@@ -61,10 +67,52 @@ public final class StatusMapper {
         + "); this is a bug in Arangopipe: please report it with the server log").asRuntimeException();
   }
 
+  /**
+   * The same status, with {@code accepted_batches} and {@code accepted_records} added to its ErrorInfo
+   * (or a new ErrorInfo), so a streaming client knows how much was written before the failure.
+   */
+  public static StatusRuntimeException withProgress(StatusRuntimeException e, long batches, long records) {
+    com.google.rpc.Status s = StatusProto.fromThrowable(e);
+    if (s == null) {
+      s = com.google.rpc.Status.newBuilder().setCode(e.getStatus().getCode().value())
+          .setMessage(String.valueOf(e.getStatus().getDescription())).build();
+    }
+    com.google.rpc.Status.Builder b = s.toBuilder().clearDetails();
+    boolean merged = false;
+    for (Any d : s.getDetailsList()) {
+      if (d.is(ErrorInfo.class)) {
+        try {
+          ErrorInfo info = d.unpack(ErrorInfo.class).toBuilder()
+              .putMetadata("accepted_batches", Long.toString(batches))
+              .putMetadata("accepted_records", Long.toString(records)).build();
+          b.addDetails(Any.pack(info));
+          merged = true;
+          continue;
+        } catch (com.google.protobuf.InvalidProtocolBufferException ignored) {
+          // keep the detail as it was
+        }
+      }
+      b.addDetails(d);
+    }
+    if (!merged) {
+      b.addDetails(Any.pack(ErrorInfo.newBuilder().setReason("BATCH_REJECTED").setDomain(DOMAIN)
+          .putMetadata("accepted_batches", Long.toString(batches))
+          .putMetadata("accepted_records", Long.toString(records)).build()));
+    }
+    return StatusProto.toStatusRuntimeException(b.build());
+  }
+
+  /** Error text travels in HTTP/2 trailers, which clients cap at a few KiB: keep every piece short. */
+  static final int MAX_TEXT = 1024;
+
+  static String clip(String s) {
+    return s == null || s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT) + "... (" + s.length() + " characters)";
+  }
+
   private static Any info(String reason, String key, String value) {
     ErrorInfo.Builder b = ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN);
     if (key != null && value != null) {
-      b.putMetadata(key, value);
+      b.putMetadata(key, clip(value));
     }
     return Any.pack(b.build());
   }
@@ -72,7 +120,7 @@ public final class StatusMapper {
   private static StatusRuntimeException build(Code code, String message, Any detail) {
     return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
         .setCode(code.getNumber())
-        .setMessage(message)
+        .setMessage(clip(message))
         .addDetails(detail)
         .build());
   }
