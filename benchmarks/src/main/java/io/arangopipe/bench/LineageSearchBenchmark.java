@@ -24,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -66,7 +65,7 @@ public final class LineageSearchBenchmark {
   /** Command-line options. */
   record Options(Path dataDir, boolean reuse, boolean generateOnly, int projects, int runs, long vertices,
       int datasetsPerProject, int featuresetsPerDataset, int modelsPerProject, int deploymentsPerProject,
-      int batch, int warmup, int calls, int threads, int serverThreads, int maxNodes, List<String> cases, long seed) {
+      int batch, int warmup, int calls, int threads, int maxNodes, List<String> cases, long seed) {
 
     static Options parse(String[] args) {
       Map<String, String> m = new LinkedHashMap<>();
@@ -94,12 +93,12 @@ public final class LineageSearchBenchmark {
           intOpt(m, "datasets-per-project", 20), intOpt(m, "featuresets-per-dataset", 2),
           intOpt(m, "models-per-project", 10), intOpt(m, "deployments-per-project", 100),
           intOpt(m, "batch", 5_000), intOpt(m, "warmup", 200), intOpt(m, "calls", 2_000), intOpt(m, "threads", 8),
-          intOpt(m, "server-threads", 8), intOpt(m, "max-nodes", 0),
+          intOpt(m, "max-nodes", 0),
           List.of(m.getOrDefault("cases", String.join(",", CASE_NAMES)).split(",")),
           Long.parseLong(m.getOrDefault("seed", "42")));
       m.keySet().removeAll(List.of("data-dir", "projects", "runs", "vertices", "datasets-per-project",
           "featuresets-per-dataset", "models-per-project", "deployments-per-project", "batch", "warmup", "calls",
-          "threads", "server-threads", "max-nodes", "cases", "seed"));
+          "threads", "max-nodes", "cases", "seed"));
       if (!m.isEmpty()) {
         usage(System.err);
         throw new IllegalArgumentException("unknown option(s): " + m.keySet());
@@ -134,7 +133,6 @@ public final class LineageSearchBenchmark {
             --warmup N                  unmeasured calls per case before measuring (default 200)
             --calls N                   measured calls per case and concurrency (default 2000)
             --threads N                 client threads for the concurrent pass (default 8; 1 skips it)
-            --server-threads N          the server's RPC executor (default 8)
             --max-nodes N               GetLineage max_nodes (default 0: the server's default, 1000)
             --cases a,b,...             which cases (default all): """ + String.join(",", CASE_NAMES) + """
 
@@ -208,12 +206,12 @@ public final class LineageSearchBenchmark {
       return;
     }
 
-    ServerConfig config = new ServerConfig(0, "127.0.0.1", o.dataDir(), "sqlite", null, o.serverThreads(),
-        Duration.ofSeconds(5), 256, 4 << 20, false);
+    // Loopback, a free port, no authentication, 8 RPC threads.
+    ServerConfig config = ServerConfig.forTests(o.dataDir());
     List<Result> results = new ArrayList<>();
     try (ArangopipeServer server = new ArangopipeServer(config, null)) {
       out.printf("server on 127.0.0.1:%d (%s), %d RPC threads%n", server.port(), server.storeDescription(),
-          o.serverThreads());
+          config.threads());
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
           .maxInboundMessageSize(64 << 20).build();
       try {
