@@ -72,6 +72,9 @@ public final class MetadataCore {
   static final int DEFAULT_NODES = 1000;
   static final int MAX_NODES = 10_000;
   static final int MAX_START = 100;
+  /** A traversal reads the edges of this many frontier vertices first, then twice as many, up to MAX_SLICE. */
+  static final int FIRST_SLICE = 16;
+  static final int MAX_SLICE = 500;
 
   private final GraphStore store;
   private final Clock clock;
@@ -1285,45 +1288,61 @@ public final class MetadataCore {
     Map<EntityId, EdgeDoc> edges = new LinkedHashMap<>();
     boolean truncated = false;
     List<Direction> passes = dir == Direction.BOTH ? List.of(Direction.UPSTREAM, Direction.DOWNSTREAM) : List.of(dir);
+    traversal:
     for (Direction pass : passes) {
+      // The edge types this pass follows out of a vertex and into it, so the store reads only those.
+      Map<Boolean, Set<String>> follow = new HashMap<>();
+      for (boolean outbound : new boolean[] {true, false}) {
+        Set<String> types = new HashSet<>();
+        for (CollectionDef def : defs.values()) {
+          boolean forward = def.flow() == CollectionDef.Flow.FORWARD;
+          if (def.isEdge() && (edgeTypes.isEmpty() || edgeTypes.contains(def.name()))
+              && (pass == Direction.DOWNSTREAM ? outbound == forward : outbound != forward)) {
+            types.add(def.name());
+          }
+        }
+        follow.put(outbound, types);
+      }
       Set<EntityId> seen = new HashSet<>(starts);
       List<EntityId> frontier = List.copyOf(new LinkedHashSet<>(starts));
       for (int level = 1; level <= maxDepth && !frontier.isEmpty(); level++) {
         List<EntityId> next = new ArrayList<>();
-        for (boolean outbound : new boolean[] {true, false}) {
-          List<EdgeDoc> found = tx.edgesOf(frontier, outbound, edgeBudget);
-          if (found.size() >= edgeBudget) {
+        // The frontier is read in slices that start small and double, so that a level that reaches
+        // max_nodes stops reading there instead of reading every edge of a wide frontier first.
+        int slice = FIRST_SLICE;
+        for (int from = 0; from < frontier.size(); from += slice, slice = Math.min(MAX_SLICE, slice * 2)) {
+          if (visited.size() >= maxNodes) {
+            // Full: nothing more can be entered, so the traversal ends here, cut.
             truncated = true;
+            break traversal;
           }
-          for (EdgeDoc e : found) {
-            CollectionDef def = defs.get(e.id().collection());
-            if (def == null || (!edgeTypes.isEmpty() && !edgeTypes.contains(def.name()))) {
-              continue;
+          List<EntityId> part = frontier.subList(from, Math.min(frontier.size(), from + slice));
+          for (boolean outbound : new boolean[] {true, false}) {
+            List<EdgeDoc> found = tx.edgesOf(part, outbound, follow.get(outbound), edgeBudget);
+            if (found.size() >= edgeBudget) {
+              truncated = true;
             }
-            boolean forward = def.flow() == CollectionDef.Flow.FORWARD;
-            boolean follow = pass == Direction.DOWNSTREAM ? outbound == forward : outbound != forward;
-            if (!follow) {
-              continue;
-            }
-            EntityId other = outbound ? e.to() : e.from();
-            if (!vertexTypes.isEmpty() && !vertexTypes.contains(other.collection())) {
-              continue;
-            }
-            if (readable != null && !visibleCache.computeIfAbsent(other,
-                id -> tx.vertex(id).map(v -> who.canRead(v.project())).orElse(false))) {
-              continue;
-            }
-            if (!visited.contains(other)) {
-              if (visited.size() >= maxNodes) {
-                truncated = true;
+            for (EdgeDoc e : found) {
+              EntityId other = outbound ? e.to() : e.from();
+              if (!vertexTypes.isEmpty() && !vertexTypes.contains(other.collection())) {
                 continue;
               }
-              visited.add(other);
+              if (readable != null && !visibleCache.computeIfAbsent(other,
+                  id -> tx.vertex(id).map(v -> who.canRead(v.project())).orElse(false))) {
+                continue;
+              }
+              if (!visited.contains(other)) {
+                if (visited.size() >= maxNodes) {
+                  truncated = true;
+                  continue;
+                }
+                visited.add(other);
+              }
+              if (seen.add(other)) {
+                next.add(other);
+              }
+              edges.putIfAbsent(e.id(), e);
             }
-            if (seen.add(other)) {
-              next.add(other);
-            }
-            edges.putIfAbsent(e.id(), e);
           }
         }
         frontier = next;

@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Reads inside one consistent snapshot. Every method may throw {@link UnavailableException} when the
@@ -39,7 +40,14 @@ public interface ReadTx {
    * The edges (of every collection) that start at ({@code outbound}) or end at (otherwise) one of the
    * vertices, at most {@code limit} of them.
    */
-  List<EdgeDoc> edgesOf(Collection<EntityId> vertexIds, boolean outbound, int limit);
+  default List<EdgeDoc> edgesOf(Collection<EntityId> vertexIds, boolean outbound, int limit) {
+    return edgesOf(vertexIds, outbound, null, limit);
+  }
+
+  /**
+   * The same, only of the given edge collections ({@code null}: every collection; empty: none).
+   */
+  List<EdgeDoc> edgesOf(Collection<EntityId> vertexIds, boolean outbound, Set<String> collections, int limit);
 
   /**
    * A page of one collection's vertices: the conditions and the (bound, entity-context) filter hold,

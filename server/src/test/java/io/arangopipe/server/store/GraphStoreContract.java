@@ -259,6 +259,10 @@ public abstract class GraphStoreContract {
         .containsExactlyInAnyOrder("a", "b");
     assertThat(edgesOf(List.of(a, b), true, 2)).hasSize(2);
     assertThat(edgesOf(List.of(c), true, 10)).isEmpty();
+    // Only some edge types: the traversal asks for the ones it follows.
+    assertThat(edgesOf(List.of(a), true, java.util.Set.of("links"), 10)).hasSize(2);
+    assertThat(edgesOf(List.of(a), true, java.util.Set.of("other_links"), 10)).isEmpty();
+    assertThat(edgesOf(List.of(a), true, java.util.Set.of(), 10)).isEmpty();
   }
 
   @Test
@@ -406,6 +410,10 @@ public abstract class GraphStoreContract {
 
   private List<EdgeDoc> edgesOf(List<EntityId> ids, boolean outbound, int limit) {
     return store.read(tx -> tx.edgesOf(ids, outbound, limit));
+  }
+
+  private List<EdgeDoc> edgesOf(List<EntityId> ids, boolean outbound, java.util.Set<String> types, int limit) {
+    return store.read(tx -> tx.edgesOf(ids, outbound, types, limit));
   }
 
   private java.util.Optional<EdgeDoc> edgeBetween(String c, EntityId from, EntityId to) {

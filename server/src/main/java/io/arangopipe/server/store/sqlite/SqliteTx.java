@@ -218,16 +218,25 @@ final class SqliteTx implements WriteTx {
   }
 
   @Override
-  public List<EdgeDoc> edgesOf(Collection<EntityId> vertexIds, boolean outbound, int limit) {
-    List<String> ids = vertexIds.stream().map(EntityId::toString).toList();
+  public List<EdgeDoc> edgesOf(Collection<EntityId> vertexIds, boolean outbound, Set<String> collections,
+      int limit) {
     List<EdgeDoc> out = new ArrayList<>();
+    if (collections != null && collections.isEmpty()) {
+      return out;
+    }
+    List<String> ids = vertexIds.stream().map(EntityId::toString).toList();
+    // edges_by_from / edges_by_to lead with the vertex id, then the collection: both INs are index lookups.
     String column = outbound ? "from_id" : "to_id";
+    String only = collections == null ? "" : " AND collection IN (" + placeholders(collections.size()) + ")";
     for (int i = 0; i < ids.size() && out.size() < limit; i += CHUNK) {
       List<String> part = ids.subList(i, Math.min(ids.size(), i + CHUNK));
       List<Object> params = new ArrayList<>(part);
+      if (collections != null) {
+        params.addAll(collections);
+      }
       params.add((long) (limit - out.size()));
       out.addAll(query("SELECT " + EDGE_COLUMNS + " FROM edges WHERE " + column + " IN ("
-          + placeholders(part.size()) + ") LIMIT ?", params, SqliteTx::edgeDoc));
+          + placeholders(part.size()) + ")" + only + " LIMIT ?", params, SqliteTx::edgeDoc));
     }
     return out;
   }
