@@ -342,6 +342,46 @@ def test_helm_test_pod_checks_grpc_health(case: str):
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
 
 
+@pytest.fixture(scope="module")
+def notes_chart(tmp_path_factory) -> Path:
+    """A copy of the chart whose NOTES.txt is also rendered into a ConfigMap (helm template leaves
+    NOTES.txt out)."""
+    copy = tmp_path_factory.mktemp("notes") / "arangopipe"
+    shutil.copytree(CHART, copy)
+    notes = (copy / "templates" / "NOTES.txt").read_text()
+    (copy / "templates" / "_notes_preview.tpl").write_text('{{- define "preview.notes" -}}\n' + notes + "\n{{- end }}\n")
+    (copy / "templates" / "notes-preview.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-preview\n"
+        'data:\n  notes: {{ include "preview.notes" . | toJson }}\n'
+    )
+    return copy
+
+
+def render_notes(chart: Path, values_file: Path) -> str:
+    args = template_args(values_file, "--show-only", "templates/notes-preview.yaml")
+    args[2] = str(chart)
+    return yaml.safe_load(helm(*args).stdout)["data"]["notes"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_notes_give_a_port_forward_and_grpcurl_recipe(notes_chart: Path, case: str):
+    notes = render_notes(notes_chart, VALUES_DIR / f"{case}.yaml")
+    port_forward = f"kubectl --namespace {NAMESPACE} port-forward service/{FULLNAME} {GRPC_PORT}:{GRPC_PORT}"
+    assert port_forward in notes
+    conn = "-cacert" if tls_on(case) else "-plaintext"
+    assert f"grpcurl {conn}" in notes and f"localhost:{GRPC_PORT} list" in notes
+    assert "grpc.health.v1.Health/Check" in notes
+    if values(case).get("auth", {}).get("enabled", True):
+        assert '-H "authorization: Bearer $TOKEN"' in notes
+        assert re.search(r"TOKEN=\$\(kubectl --namespace default get secret \S+ -o jsonpath='\{\.data\.[^}]+\}' \| base64 -d\)", notes)
+    else:
+        assert "authentication is OFF" in notes
+    if not is_embedded(case):
+        assert "needs a server release with the ArangoDB store" in notes
+    assert f"helm test {RELEASE}" in notes
+    assert "<no value>" not in notes
+
+
 # ------------------------------------------------------------------------------------ store modes
 
 
