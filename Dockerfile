@@ -12,9 +12,8 @@
 # ---- build: the server jar ----------------------------------------------------------------------
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
-COPY pom.xml ./
-COPY proto/ proto/
-COPY server/ server/
+# The whole reactor (see .dockerignore): Maven needs every module the root pom lists.
+COPY . .
 # Only the server and what it needs (-pl server -am); tests run in CI, not in the image build. The
 # cache mount keeps Maven's downloads between builds.
 RUN --mount=type=cache,target=/root/.m2 \
