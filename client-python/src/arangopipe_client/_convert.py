@@ -166,7 +166,7 @@ def timestamp_to_datetime(ts: timestamp_pb2.Timestamp) -> _dt.datetime:
 
 
 def timestamp_to_iso(ts: timestamp_pb2.Timestamp) -> str:
-    return timestamp_to_datetime(ts).isoformat().replace("+00:00", "Z")
+    return timestamp_to_datetime(ts).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _time_or_none(msg: Any, field: str) -> Optional[str]:
