@@ -139,43 +139,49 @@ def generated_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in (".py", ".pyi"))
 
 
-def check() -> int:
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def check(target: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="arangopipe-check-") as tmp:
         fresh = Path(tmp)
         generate_into(fresh)
-        want, have = generated_files(fresh), generated_files(TARGET)
+        want, have = generated_files(fresh), generated_files(target)
         problems = [f"missing: {n}" for n in want if n not in have]
         problems += [f"not generated from the protos (remove it): {n}" for n in have if n not in want]
         for name in want:
-            if name in have and not filecmp.cmp(fresh / name, TARGET / name, shallow=False):
+            if name in have and not filecmp.cmp(fresh / name, target / name, shallow=False):
                 diff = difflib.unified_diff(
-                    (TARGET / name).read_text(encoding="utf-8").splitlines(keepends=True),
+                    (target / name).read_text(encoding="utf-8").splitlines(keepends=True),
                     (fresh / name).read_text(encoding="utf-8").splitlines(keepends=True),
                     f"committed/{name}", f"generated/{name}", n=1)
                 lines = list(diff)
                 problems.append(f"differs: {name}\n" + "".join(lines[:40])
                                 + ("    ...\n" if len(lines) > 40 else ""))
         if problems:
-            print(f"generated code in {TARGET.relative_to(REPO)} is out of date with {PROTO_ROOT.relative_to(REPO)}:",
-                  file=sys.stderr)
+            print(f"generated code in {_shown(target)} is out of date with {_shown(PROTO_ROOT)}:", file=sys.stderr)
             for p in problems:
                 print("  " + p, file=sys.stderr)
             print("run: python client-python/scripts/generate.py   (and commit the result)", file=sys.stderr)
             return 1
-        print(f"generated code is up to date ({len(want)} files in {TARGET.relative_to(REPO)})")
+        print(f"generated code is up to date ({len(want)} files in {_shown(target)})")
         return 0
 
 
-def write() -> int:
-    TARGET.mkdir(parents=True, exist_ok=True)
+def write(target: Path) -> int:
+    target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="arangopipe-gen-") as tmp:
         fresh = Path(tmp)
         generate_into(fresh)
-        for name in generated_files(TARGET):
-            (TARGET / name).unlink()
+        for name in generated_files(target):
+            (target / name).unlink()
         for name in generated_files(fresh):
-            shutil.copyfile(fresh / name, TARGET / name)
-    print(f"wrote {len(generated_files(TARGET))} files to {TARGET.relative_to(REPO)}")
+            shutil.copyfile(fresh / name, target / name)
+    print(f"wrote {len(generated_files(target))} files to {_shown(target)}")
     return 0
 
 
@@ -183,9 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
                         help="regenerate into a temporary folder and fail if the committed modules differ")
+    parser.add_argument("--target", type=Path, default=TARGET,
+                        help=f"the folder of the generated modules (default: {_shown(TARGET)})")
     args = parser.parse_args(argv)
     check_generator_versions()
-    return check() if args.check else write()
+    return check(args.target) if args.check else write(args.target)
 
 
 if __name__ == "__main__":

@@ -536,6 +536,7 @@ class ArangoPipe(_Client):
         *,
         order_by: Optional[str] = None,
         limit: Optional[int] = None,
+        page_size: int = 1000,
     ) -> Any:
         """The runs matching a filter as a pandas DataFrame, one row per run.
 
@@ -548,7 +549,7 @@ class ArangoPipe(_Client):
         from .frames import runs_to_dataframe
 
         req = lm.SearchRunsRequest(project=project or "", filter=filter or "", order_by=order_by or "",
-                                   page_size=min(limit or 1000, 1000))
+                                   page_size=min(page_size, limit or page_size, 1000))
         return runs_to_dataframe(self.connection.pages("lineage", "SearchRuns", req, "runs", limit=limit))
 
     def aggregate_runs(
