@@ -56,10 +56,9 @@ def _jar() -> Path:
     return jar
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def start_server(root: Path) -> Server:
+    """Starts the jar with a fresh data folder under root; fails the test run with its log if it cannot."""
     jar = _jar()
-    root = tmp_path_factory.mktemp("arangopipe-server")
     data_dir, port_file, log = root / "data", root / "port", root / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARANGOPIPE_")}
     with open(log, "wb") as out:
@@ -83,18 +82,40 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process.wait()
         pytest.fail(f"the server did not start within {START_TIMEOUT:.0f}s (exit code {process.returncode});"
                     f" its log:\n{srv.log_tail()}", pytrace=False)
+    return srv
+
+
+def stop_server(srv: Server) -> None:
+    """Stops the server and fails if it logged an ERROR (an INTERNAL status is a server bug)."""
+    if srv.process.poll() is None:
+        srv.process.send_signal(signal.SIGTERM)
+        try:
+            srv.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            srv.process.kill()
+            srv.process.wait()
+    errors = [line for line in srv.log.read_text(errors="replace").splitlines() if " ERROR " in line]
+    assert not errors, "the server logged errors during the tests:\n" + "\n".join(errors[:20])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server every test shares (names are kept unique with the uid fixture)."""
+    srv = start_server(tmp_path_factory.mktemp("arangopipe-server"))
     try:
         yield srv
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    errors = [line for line in log.read_text(errors="replace").splitlines() if " ERROR " in line]
-    assert not errors, "the server logged errors during the tests:\n" + "\n".join(errors[:20])
+        stop_server(srv)
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of the test module's own, for scripts that use fixed names as seed scripts do."""
+    srv = start_server(tmp_path_factory.mktemp("arangopipe-fresh"))
+    try:
+        yield srv
+    finally:
+        stop_server(srv)
 
 
 @pytest.fixture

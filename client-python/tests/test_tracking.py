@@ -279,3 +279,20 @@ def test_insert_into_vertex_and_edge_types(ap: ArangoPipe, admin: ArangoPipeAdmi
 
 def test_heart_beat(ap: ArangoPipe) -> None:
     ap.heart_beat()
+
+
+def test_registering_again_after_link_entities_returns_the_entity(ap: ArangoPipe, uid: str) -> None:
+    ds = ap.register_dataset({"name": f"ds-{uid}", "rows": 10})
+    other = ap.register_dataset({"name": f"other-{uid}"})
+    model = ap.register_model({"name": f"m-{uid}", "type": "LASSO"})
+    fs = ap.register_featureset({"name": f"fs-{uid}"}, ds["_key"])
+    for entity in (ds, model, fs):
+        ap.link_entities(entity["_id"], other["_id"])
+    # the stored documents now carry related_datasets; the callers' documents are still the same
+    assert ap.register_dataset({"name": f"ds-{uid}", "rows": 10})["related_datasets"] == [other["_id"]]
+    assert ap.register_model({"name": f"m-{uid}", "type": "LASSO"})["_id"] == model["_id"]
+    assert ap.register_featureset({"name": f"fs-{uid}"}, ds["_key"])["_id"] == fs["_id"]
+    with pytest.raises(AlreadyExistsError):
+        ap.register_dataset({"name": f"ds-{uid}", "rows": 11})
+    with pytest.raises(AlreadyExistsError):
+        ap.register_featureset({"name": f"fs-{uid}"}, other["_key"])  # same document, another dataset

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, 
 
 from . import _convert as cv
 from .connection import ClientConfig, Connection
-from .errors import NotFoundError
+from .errors import AlreadyExistsError, ArangopipeError, NotFoundError
 from .lineage import Lineage
 from .v1 import admin_messages_pb2 as am
 from .v1 import lineage_messages_pb2 as lm
@@ -261,7 +261,7 @@ class ArangoPipe(_Client):
         """
         req = tm.RegisterDatasetRequest(name=_required_name(ds_info, "dataset"), project=project or "",
                                         document=cv.to_struct(cv.user_document(ds_info, "name")))
-        return cv.entity_to_dict(self._tracking("RegisterDataset", req).dataset)
+        return self._register("RegisterDataset", req, "dataset")
 
     def register_featureset(self, fs_info: Mapping[str, Any], dataset_id: Union[str, Mapping[str, Any]],
                             user_id: Optional[str] = None, project: Optional[str] = None) -> Doc:
@@ -274,7 +274,7 @@ class ArangoPipe(_Client):
             name=_required_name(fs_info, "featureset"), project=project or "",
             dataset_id=cv.entity_ref(dataset_id, "datasets", "dataset_id"),
             document=cv.to_struct(cv.user_document(fs_info, "name")))
-        return cv.entity_to_dict(self._tracking("RegisterFeatureset", req).featureset)
+        return self._register("RegisterFeatureset", req, "featureset")
 
     def register_model(self, mi: Mapping[str, Any], user_id: Optional[str] = None,
                        project: Optional[str] = None) -> Doc:
@@ -284,7 +284,44 @@ class ArangoPipe(_Client):
         """
         req = tm.RegisterModelRequest(name=_required_name(mi, "model"), project=project or "",
                                       document=cv.to_struct(cv.user_document(mi, "name")))
-        return cv.entity_to_dict(self._tracking("RegisterModel", req).model)
+        return self._register("RegisterModel", req, "model")
+
+    def _register(self, method: str, req: Any, field: str) -> Doc:
+        """Registers; when the only difference from the stored entity is the ``related_*`` lists that
+        :meth:`link_entities` added to it, returns the stored entity instead of raising AlreadyExistsError
+        (the caller registered the same document again)."""
+        try:
+            return cv.entity_to_dict(getattr(self._tracking(method, req), field))
+        except AlreadyExistsError as err:
+            existing = self._same_but_links(err, req)
+            if existing is None:
+                raise
+            return existing
+
+    def _same_but_links(self, err: AlreadyExistsError, req: Any) -> Optional[Doc]:
+        if not err.existing_id:
+            return None
+        try:
+            stored = self._tracking("GetEntity", tm.GetEntityRequest(id=err.existing_id))
+        except ArangopipeError:  # cannot tell: the original error stands
+            return None
+        if not stored.HasField("entity"):
+            return None
+        e = stored.entity
+        sent = cv.from_struct(req.document)
+        kept = {k: v for k, v in cv.from_struct(e.document).items() if not (k.startswith("related_") and k not in sent)}
+        if e.name != req.name or e.project != req.project or kept != sent:
+            return None
+        if getattr(req, "dataset_id", ""):  # a featureset must also come from the same dataset
+            try:
+                links = self._lineage("GetLineage", lm.GetLineageRequest(
+                    start_id=e.id, direction=res.LINEAGE_DIRECTION_UPSTREAM, max_depth=1,
+                    edge_types=["featureset_dataset"], ids_only=True))
+            except ArangopipeError:
+                return None
+            if [x.to_id for x in links.edges] != [req.dataset_id]:
+                return None
+        return cv.entity_to_dict(e)
 
     def log_run(self, ri: Mapping[str, Any]) -> Doc:
         """Logs a run from the seed's run_info dict, in one atomic write.
