@@ -57,7 +57,8 @@ public final class Main {
       server.close();
       stopped.countDown();
     }, "arangopipe-shutdown"));
-    log.info("Arangopipe serving on {}:{} (store: {})", config.bind(), server.port(), server.storeDescription());
+    log.info("Arangopipe serving on {}:{} ({}, authentication {}, store: {})", config.bind(), server.port(),
+        config.tls() == null ? "plaintext" : "TLS", server.authEnabled() ? "on" : "off", server.storeDescription());
     try {
       stopped.await();
     } catch (InterruptedException e) {

@@ -79,7 +79,7 @@ public final class SqliteStore implements GraphStore {
   private SqliteStore(Path dataDir, Options options) throws SQLException, IOException {
     this.options = options;
     Files.createDirectories(dataDir);
-    this.file = dataDir.resolve("arangopipe.db").toAbsolutePath();
+    this.file = dataDir.resolve("arangopipe.db").toAbsolutePath().normalize();
     this.lockChannel = FileChannel.open(dataDir.resolve("arangopipe.lock"),
         StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock l;
