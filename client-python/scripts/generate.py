@@ -159,7 +159,7 @@ def check(target: Path) -> int:
                     (target / name).read_text(encoding="utf-8").splitlines(keepends=True),
                     (fresh / name).read_text(encoding="utf-8").splitlines(keepends=True),
                     f"committed/{name}", f"generated/{name}", n=1)
-                lines = list(diff)
+                lines = [line if len(line) <= 160 else line[:157] + "...\n" for line in diff]
                 problems.append(f"differs: {name}\n" + "".join(lines[:40])
                                 + ("    ...\n" if len(lines) > 40 else ""))
         if problems:

@@ -13,7 +13,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator, Optional
 
 import pytest
 
@@ -56,16 +56,18 @@ def _jar() -> Path:
     return jar
 
 
-def start_server(root: Path) -> Server:
-    """Starts the jar with a fresh data folder under root; fails the test run with its log if it cannot."""
+def start_server(root: Path, *args: str, env: Optional[Dict[str, str]] = None) -> Server:
+    """Starts the jar with a fresh data folder under root (extra options in args, extra ARANGOPIPE_*
+    variables in env); fails the test run with the server's log if it does not start."""
     jar = _jar()
     data_dir, port_file, log = root / "data", root / "port", root / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARANGOPIPE_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ARANGOPIPE_")}
+    environment.update(env or {})
     with open(log, "wb") as out:
         process = subprocess.Popen(
             ["java", "-Xmx512m", "-XX:+UseSerialGC", "-jar", str(jar), "--port", "0", "--port-file", str(port_file),
-             "--data-dir", str(data_dir), "--threads", "4"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+             "--data-dir", str(data_dir), "--threads", "4", *args],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment,
         )
     started = time.monotonic()
     port = None

@@ -170,3 +170,8 @@ def test_heart_beat_and_delete_arangomldb(admin: ArangoPipeAdmin) -> None:
     admin.heart_beat()
     assert admin.delete_arangomldb() is None
     assert admin.has_vertex("datasets")
+
+
+def test_whoami_without_authentication(admin: ArangoPipeAdmin) -> None:
+    me = admin.whoami()
+    assert me["authentication_enabled"] is False and me["name"]

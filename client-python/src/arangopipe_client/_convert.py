@@ -262,6 +262,29 @@ def deployment_to_dict(dep: resources_pb2.Deployment) -> Dict[str, Any]:
     return d
 
 
+_ROLE = {v: k[len("ROLE_"):] for k, v in resources_pb2.Role.items()}
+
+
+def user_to_dict(u: resources_pb2.User) -> Dict[str, Any]:
+    d: Dict[str, Any] = {
+        "name": u.name,
+        "server_admin": u.server_admin,
+        "disabled": u.disabled,
+        "roles": {r.project: _ROLE.get(r.role, str(r.role)) for r in u.roles},
+    }
+    _stamp(d, u, "create_time", "_created")
+    if u.creator:
+        d["_creator"] = u.creator
+    return d
+
+
+def token_to_dict(t: resources_pb2.Token) -> Dict[str, Any]:
+    d: Dict[str, Any] = {"token_id": t.token_id, "user": t.user, "description": t.description,
+                         "revoked": t.revoked}
+    _stamp(d, t, "create_time", "_created")
+    return d
+
+
 def type_to_dict(t: resources_pb2.EntityType) -> Dict[str, Any]:
     d: Dict[str, Any] = {
         "name": t.name,

@@ -5,9 +5,9 @@ Every RPC goes through :meth:`Connection.call`, which
 * gives the call a deadline (the default timeout unless the caller passes one),
 * sends the bearer token as ``authorization: Bearer <token>`` metadata,
 * gives every write a ``request_id`` when it has none, so that the server can recognise a retry,
-* retries, with exponential backoff and jitter, only calls that are safe to repeat: reads (the API's
-  reads are all idempotent) and writes that carry a ``request_id``; and only on UNAVAILABLE and
-  ABORTED, within the call's deadline,
+* retries, with exponential backoff and jitter, only calls that are safe to repeat: the reads listed in
+  ``READS`` (idempotent) and writes that carry a ``request_id``; and only on UNAVAILABLE and ABORTED,
+  within the call's deadline,
 * turns a failed call into the typed exception for its status code (:mod:`arangopipe_client.errors`).
 """
 
@@ -236,7 +236,7 @@ class Connection:
         stub = {"admin": self.admin, "tracking": self.tracking, "lineage": self.lineage}[service]
         rpc = getattr(stub, method)
         full_name = f"/arangopipe.v1.{_SERVICE_NAMES[service]}/{method}"
-        retry_safe = self._prepare(request, auto_request_id)
+        retry_safe = self._prepare(service, method, request, auto_request_id)
         budget = self.config.timeout if timeout is None else float(timeout)
         if budget <= 0:
             raise ValueError(f"timeout must be positive (got {timeout})")
@@ -258,11 +258,12 @@ class Connection:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    def _prepare(request: Any, auto_request_id: bool) -> bool:
+    def _prepare(service: str, method: str, request: Any, auto_request_id: bool) -> bool:
         """Fills an empty request_id of a write; tells whether the call may be retried."""
-        fields = request.DESCRIPTOR.fields_by_name
-        if "request_id" not in fields:
-            return True  # the API's reads are all idempotent
+        if method in READS.get(service, ()):
+            return True
+        if "request_id" not in request.DESCRIPTOR.fields_by_name:
+            return False  # a write that cannot be recognised when repeated (CreateToken): never retried
         if not request.request_id and auto_request_id:
             request.request_id = new_request_id()
         return bool(request.request_id)
@@ -292,3 +293,14 @@ class Connection:
 
 
 _SERVICE_NAMES = {"admin": "AdminService", "tracking": "TrackingService", "lineage": "LineageService"}
+
+#: The RPCs that only read: idempotent, so always safe to retry. Every other RPC writes, and is retried
+#: only when its request carries a request_id.
+READS = {
+    "admin": frozenset({"GetProject", "ListProjects", "GetType", "ListTypes", "ListUsers", "ListTokens",
+                        "GetCurrentUser"}),
+    "tracking": frozenset({"GetEntity", "LookupEntity", "GetRun", "GetDeployment", "FindEntities",
+                           "ListEntities"}),
+    "lineage": frozenset({"GetLineage", "GetImpact", "SearchRuns", "AggregateRuns", "AggregateEntities",
+                          "GetRunRecipe", "CompareServingToDev", "GetHistory"}),
+}

@@ -240,6 +240,56 @@ class ArangoPipeAdmin(_Client):
     def delete_arangomldb(self) -> None:
         """Does nothing, like the seed's current version: the server owns its store."""
 
+    # -- users, tokens and roles (not in the seed: it had no authentication) --------------------------
+
+    def whoami(self) -> Doc:
+        """The caller: ``{"name", "server_admin", "disabled", "roles": {project: role}, ...,
+        "authentication_enabled": bool}``."""
+        resp = self._admin("GetCurrentUser", am.GetCurrentUserRequest())
+        d = cv.user_to_dict(resp.user)
+        d["authentication_enabled"] = resp.authentication_enabled
+        return d
+
+    def create_user(self, name: str, server_admin: bool = False) -> Doc:
+        """Creates a user (server administrators only); give it a token and roles next."""
+        return cv.user_to_dict(self._admin("CreateUser", am.CreateUserRequest(name=name,
+                                                                              server_admin=server_admin)).user)
+
+    def list_users(self, limit: Optional[int] = None) -> List[Doc]:
+        """Every user, in name order (server administrators only)."""
+        req = am.ListUsersRequest(page_size=min(limit or 1000, 1000))
+        return [cv.user_to_dict(u) for u in self.connection.pages("admin", "ListUsers", req, "users", limit=limit)]
+
+    def set_user_disabled(self, name: str, disabled: bool = True) -> Doc:
+        """Disables (or re-enables) a user; their tokens are refused from the next call on."""
+        req = am.SetUserDisabledRequest(name=name, disabled=disabled)
+        return cv.user_to_dict(self._admin("SetUserDisabled", req).user)
+
+    def create_token(self, user: str, description: str = "") -> Doc:
+        """Issues an API token: ``{"token_id", "user", "description", "revoked", "secret", ...}``. The
+        secret is returned only here. Never retried: a lost response leaves an unused token, to revoke."""
+        resp = self._admin("CreateToken", am.CreateTokenRequest(user=user, description=description))
+        d = cv.token_to_dict(resp.token)
+        d["secret"] = resp.secret
+        return d
+
+    def list_tokens(self, user: str) -> List[Doc]:
+        """A user's tokens, without their secrets."""
+        return [cv.token_to_dict(t) for t in self._admin("ListTokens", am.ListTokensRequest(user=user)).tokens]
+
+    def revoke_token(self, token_id: str) -> Doc:
+        """Revokes a token; it is refused from the next call on."""
+        return cv.token_to_dict(self._admin("RevokeToken", am.RevokeTokenRequest(token_id=token_id)).token)
+
+    def grant_role(self, user: str, project: str, role: Union[str, int]) -> Doc:
+        """Gives a user a role on a project: "VIEWER", "EDITOR" or "ADMIN" (replacing any role there)."""
+        req = am.GrantRoleRequest(user=user, project=project, role=_enum(res.Role, "ROLE_", role, "role"))
+        return cv.user_to_dict(self._admin("GrantRole", req).user)
+
+    def revoke_role(self, user: str, project: str) -> Doc:
+        """Takes a user's role on a project away."""
+        return cv.user_to_dict(self._admin("RevokeRole", am.RevokeRoleRequest(user=user, project=project)).user)
+
 
 class ArangoPipe(_Client):
     """Tracking and lookups for training scripts (the seed's ``ArangoPipe``), plus run context managers,

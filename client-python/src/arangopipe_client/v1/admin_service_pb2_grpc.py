@@ -26,7 +26,13 @@ if _version_not_supported:
 
 
 class AdminServiceStub(object):
-    """Provisioning: projects, deployments and the graph's schema.
+    """Provisioning: projects, deployments, the graph's schema, users, tokens and
+    roles.
+
+    When authentication is on, every call needs "authorization: Bearer
+    <token>" (UNAUTHENTICATED without a valid one) and the caller's role for the
+    project it touches (PERMISSION_DENIED otherwise); see the README's
+    "Security" section for the rules.
 
     Every write accepts an optional request_id: a retry with the same id returns
     the first result and writes nothing twice. Reusing a request_id for a
@@ -94,10 +100,61 @@ class AdminServiceStub(object):
                 request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListTypesRequest.SerializeToString,
                 response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListTypesResponse.FromString,
                 _registered_method=True)
+        self.CreateUser = channel.unary_unary(
+                '/arangopipe.v1.AdminService/CreateUser',
+                request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.CreateUserRequest.SerializeToString,
+                response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.CreateUserResponse.FromString,
+                _registered_method=True)
+        self.ListUsers = channel.unary_unary(
+                '/arangopipe.v1.AdminService/ListUsers',
+                request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListUsersRequest.SerializeToString,
+                response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListUsersResponse.FromString,
+                _registered_method=True)
+        self.SetUserDisabled = channel.unary_unary(
+                '/arangopipe.v1.AdminService/SetUserDisabled',
+                request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.SetUserDisabledRequest.SerializeToString,
+                response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.SetUserDisabledResponse.FromString,
+                _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/arangopipe.v1.AdminService/CreateToken',
+                request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.CreateTokenRequest.SerializeToString,
+                response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.CreateTokenResponse.FromString,
+                _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/arangopipe.v1.AdminService/ListTokens',
+                request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/arangopipe.v1.AdminService/RevokeToken',
+                request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.RevokeTokenResponse.FromString,
+                _registered_method=True)
+        self.GrantRole = channel.unary_unary(
+                '/arangopipe.v1.AdminService/GrantRole',
+                request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.GrantRoleRequest.SerializeToString,
+                response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.GrantRoleResponse.FromString,
+                _registered_method=True)
+        self.RevokeRole = channel.unary_unary(
+                '/arangopipe.v1.AdminService/RevokeRole',
+                request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.RevokeRoleRequest.SerializeToString,
+                response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.RevokeRoleResponse.FromString,
+                _registered_method=True)
+        self.GetCurrentUser = channel.unary_unary(
+                '/arangopipe.v1.AdminService/GetCurrentUser',
+                request_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.GetCurrentUserRequest.SerializeToString,
+                response_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.GetCurrentUserResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer(object):
-    """Provisioning: projects, deployments and the graph's schema.
+    """Provisioning: projects, deployments, the graph's schema, users, tokens and
+    roles.
+
+    When authentication is on, every call needs "authorization: Bearer
+    <token>" (UNAUTHENTICATED without a valid one) and the caller's role for the
+    project it touches (PERMISSION_DENIED otherwise); see the README's
+    "Security" section for the rules.
 
     Every write accepts an optional request_id: a retry with the same id returns
     the first result and writes nothing twice. Reusing a request_id for a
@@ -213,6 +270,85 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateUser(self, request, context):
+        """Creates a user (server administrators only). A user can do nothing
+        until given a token (CreateToken) and roles (GrantRole).
+        Errors: INVALID_ARGUMENT (name rules); ALREADY_EXISTS; PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUsers(self, request, context):
+        """Lists users in name order (server administrators only).
+        Errors: INVALID_ARGUMENT (page); PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetUserDisabled(self, request, context):
+        """Disables or re-enables a user; a disabled user's tokens are refused at
+        once (server administrators only; not oneself).
+        Errors: NOT_FOUND; PERMISSION_DENIED; FAILED_PRECONDITION (oneself).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateToken(self, request, context):
+        """Issues an API token for a user (server administrators, or the user for
+        themself). The secret is in this response only; the server keeps a hash.
+        Errors: NOT_FOUND (no such user); PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTokens(self, request, context):
+        """Lists a user's tokens, without secrets (server administrators, or the
+        user themself).
+        Errors: NOT_FOUND; PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
+        """Revokes a token; it is refused from the next call on (server
+        administrators, or the token's user).
+        Errors: NOT_FOUND; PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrantRole(self, request, context):
+        """Gives a user a role on a project, replacing any role they had there
+        (server administrators and the project's admins).
+        Errors: INVALID_ARGUMENT; NOT_FOUND (user or project); PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeRole(self, request, context):
+        """Takes a user's role on a project away (server administrators and the
+        project's admins).
+        Errors: NOT_FOUND; PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCurrentUser(self, request, context):
+        """Returns the caller: who the token belongs to and what they may do.
+        Errors: UNAUTHENTICATED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -271,6 +407,51 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListTypesRequest.FromString,
                     response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListTypesResponse.SerializeToString,
             ),
+            'CreateUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateUser,
+                    request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.CreateUserRequest.FromString,
+                    response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.CreateUserResponse.SerializeToString,
+            ),
+            'ListUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUsers,
+                    request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListUsersRequest.FromString,
+                    response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListUsersResponse.SerializeToString,
+            ),
+            'SetUserDisabled': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUserDisabled,
+                    request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.SetUserDisabledRequest.FromString,
+                    response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.SetUserDisabledResponse.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.CreateTokenRequest.FromString,
+                    response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListTokensRequest.FromString,
+                    response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.RevokeTokenResponse.SerializeToString,
+            ),
+            'GrantRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantRole,
+                    request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.GrantRoleRequest.FromString,
+                    response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.GrantRoleResponse.SerializeToString,
+            ),
+            'RevokeRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeRole,
+                    request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.RevokeRoleRequest.FromString,
+                    response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.RevokeRoleResponse.SerializeToString,
+            ),
+            'GetCurrentUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCurrentUser,
+                    request_deserializer=arangopipe_dot_v1_dot_admin__messages__pb2.GetCurrentUserRequest.FromString,
+                    response_serializer=arangopipe_dot_v1_dot_admin__messages__pb2.GetCurrentUserResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'arangopipe.v1.AdminService', rpc_method_handlers)
@@ -280,7 +461,13 @@ def add_AdminServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AdminService(object):
-    """Provisioning: projects, deployments and the graph's schema.
+    """Provisioning: projects, deployments, the graph's schema, users, tokens and
+    roles.
+
+    When authentication is on, every call needs "authorization: Bearer
+    <token>" (UNAUTHENTICATED without a valid one) and the caller's role for the
+    project it touches (PERMISSION_DENIED otherwise); see the README's
+    "Security" section for the rules.
 
     Every write accepts an optional request_id: a retry with the same id returns
     the first result and writes nothing twice. Reusing a request_id for a
@@ -574,6 +761,249 @@ class AdminService(object):
             '/arangopipe.v1.AdminService/ListTypes',
             arangopipe_dot_v1_dot_admin__messages__pb2.ListTypesRequest.SerializeToString,
             arangopipe_dot_v1_dot_admin__messages__pb2.ListTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arangopipe.v1.AdminService/CreateUser',
+            arangopipe_dot_v1_dot_admin__messages__pb2.CreateUserRequest.SerializeToString,
+            arangopipe_dot_v1_dot_admin__messages__pb2.CreateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arangopipe.v1.AdminService/ListUsers',
+            arangopipe_dot_v1_dot_admin__messages__pb2.ListUsersRequest.SerializeToString,
+            arangopipe_dot_v1_dot_admin__messages__pb2.ListUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUserDisabled(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arangopipe.v1.AdminService/SetUserDisabled',
+            arangopipe_dot_v1_dot_admin__messages__pb2.SetUserDisabledRequest.SerializeToString,
+            arangopipe_dot_v1_dot_admin__messages__pb2.SetUserDisabledResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arangopipe.v1.AdminService/CreateToken',
+            arangopipe_dot_v1_dot_admin__messages__pb2.CreateTokenRequest.SerializeToString,
+            arangopipe_dot_v1_dot_admin__messages__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arangopipe.v1.AdminService/ListTokens',
+            arangopipe_dot_v1_dot_admin__messages__pb2.ListTokensRequest.SerializeToString,
+            arangopipe_dot_v1_dot_admin__messages__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arangopipe.v1.AdminService/RevokeToken',
+            arangopipe_dot_v1_dot_admin__messages__pb2.RevokeTokenRequest.SerializeToString,
+            arangopipe_dot_v1_dot_admin__messages__pb2.RevokeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arangopipe.v1.AdminService/GrantRole',
+            arangopipe_dot_v1_dot_admin__messages__pb2.GrantRoleRequest.SerializeToString,
+            arangopipe_dot_v1_dot_admin__messages__pb2.GrantRoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arangopipe.v1.AdminService/RevokeRole',
+            arangopipe_dot_v1_dot_admin__messages__pb2.RevokeRoleRequest.SerializeToString,
+            arangopipe_dot_v1_dot_admin__messages__pb2.RevokeRoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCurrentUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arangopipe.v1.AdminService/GetCurrentUser',
+            arangopipe_dot_v1_dot_admin__messages__pb2.GetCurrentUserRequest.SerializeToString,
+            arangopipe_dot_v1_dot_admin__messages__pb2.GetCurrentUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

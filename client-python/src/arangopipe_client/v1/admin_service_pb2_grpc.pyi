@@ -27,7 +27,13 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AdminServiceStub:
-    """Provisioning: projects, deployments and the graph's schema.
+    """Provisioning: projects, deployments, the graph's schema, users, tokens and
+    roles.
+
+    When authentication is on, every call needs "authorization: Bearer
+    <token>" (UNAUTHENTICATED without a valid one) and the caller's role for the
+    project it touches (PERMISSION_DENIED otherwise); see the README's
+    "Security" section for the rules.
 
     Every write accepts an optional request_id: a retry with the same id returns
     the first result and writes nothing twice. Reusing a request_id for a
@@ -103,10 +109,59 @@ class AdminServiceStub:
     """Lists every vertex and edge type with its document count.
     Errors: none beyond transport errors.
     """
+    CreateUser: _grpc.UnaryUnaryMultiCallable[_admin_messages_pb2.CreateUserRequest, _admin_messages_pb2.CreateUserResponse]
+    """Creates a user (server administrators only). A user can do nothing
+    until given a token (CreateToken) and roles (GrantRole).
+    Errors: INVALID_ARGUMENT (name rules); ALREADY_EXISTS; PERMISSION_DENIED.
+    """
+    ListUsers: _grpc.UnaryUnaryMultiCallable[_admin_messages_pb2.ListUsersRequest, _admin_messages_pb2.ListUsersResponse]
+    """Lists users in name order (server administrators only).
+    Errors: INVALID_ARGUMENT (page); PERMISSION_DENIED.
+    """
+    SetUserDisabled: _grpc.UnaryUnaryMultiCallable[_admin_messages_pb2.SetUserDisabledRequest, _admin_messages_pb2.SetUserDisabledResponse]
+    """Disables or re-enables a user; a disabled user's tokens are refused at
+    once (server administrators only; not oneself).
+    Errors: NOT_FOUND; PERMISSION_DENIED; FAILED_PRECONDITION (oneself).
+    """
+    CreateToken: _grpc.UnaryUnaryMultiCallable[_admin_messages_pb2.CreateTokenRequest, _admin_messages_pb2.CreateTokenResponse]
+    """Issues an API token for a user (server administrators, or the user for
+    themself). The secret is in this response only; the server keeps a hash.
+    Errors: NOT_FOUND (no such user); PERMISSION_DENIED.
+    """
+    ListTokens: _grpc.UnaryUnaryMultiCallable[_admin_messages_pb2.ListTokensRequest, _admin_messages_pb2.ListTokensResponse]
+    """Lists a user's tokens, without secrets (server administrators, or the
+    user themself).
+    Errors: NOT_FOUND; PERMISSION_DENIED.
+    """
+    RevokeToken: _grpc.UnaryUnaryMultiCallable[_admin_messages_pb2.RevokeTokenRequest, _admin_messages_pb2.RevokeTokenResponse]
+    """Revokes a token; it is refused from the next call on (server
+    administrators, or the token's user).
+    Errors: NOT_FOUND; PERMISSION_DENIED.
+    """
+    GrantRole: _grpc.UnaryUnaryMultiCallable[_admin_messages_pb2.GrantRoleRequest, _admin_messages_pb2.GrantRoleResponse]
+    """Gives a user a role on a project, replacing any role they had there
+    (server administrators and the project's admins).
+    Errors: INVALID_ARGUMENT; NOT_FOUND (user or project); PERMISSION_DENIED.
+    """
+    RevokeRole: _grpc.UnaryUnaryMultiCallable[_admin_messages_pb2.RevokeRoleRequest, _admin_messages_pb2.RevokeRoleResponse]
+    """Takes a user's role on a project away (server administrators and the
+    project's admins).
+    Errors: NOT_FOUND; PERMISSION_DENIED.
+    """
+    GetCurrentUser: _grpc.UnaryUnaryMultiCallable[_admin_messages_pb2.GetCurrentUserRequest, _admin_messages_pb2.GetCurrentUserResponse]
+    """Returns the caller: who the token belongs to and what they may do.
+    Errors: UNAUTHENTICATED.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
-    """Provisioning: projects, deployments and the graph's schema.
+    """Provisioning: projects, deployments, the graph's schema, users, tokens and
+    roles.
+
+    When authentication is on, every call needs "authorization: Bearer
+    <token>" (UNAUTHENTICATED without a valid one) and the caller's role for the
+    project it touches (PERMISSION_DENIED otherwise); see the README's
+    "Security" section for the rules.
 
     Every write accepts an optional request_id: a retry with the same id returns
     the first result and writes nothing twice. Reusing a request_id for a
@@ -179,9 +234,58 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """Lists every vertex and edge type with its document count.
     Errors: none beyond transport errors.
     """
+    CreateUser: _aio.UnaryUnaryMultiCallable[_admin_messages_pb2.CreateUserRequest, _admin_messages_pb2.CreateUserResponse]  # type: ignore[assignment]
+    """Creates a user (server administrators only). A user can do nothing
+    until given a token (CreateToken) and roles (GrantRole).
+    Errors: INVALID_ARGUMENT (name rules); ALREADY_EXISTS; PERMISSION_DENIED.
+    """
+    ListUsers: _aio.UnaryUnaryMultiCallable[_admin_messages_pb2.ListUsersRequest, _admin_messages_pb2.ListUsersResponse]  # type: ignore[assignment]
+    """Lists users in name order (server administrators only).
+    Errors: INVALID_ARGUMENT (page); PERMISSION_DENIED.
+    """
+    SetUserDisabled: _aio.UnaryUnaryMultiCallable[_admin_messages_pb2.SetUserDisabledRequest, _admin_messages_pb2.SetUserDisabledResponse]  # type: ignore[assignment]
+    """Disables or re-enables a user; a disabled user's tokens are refused at
+    once (server administrators only; not oneself).
+    Errors: NOT_FOUND; PERMISSION_DENIED; FAILED_PRECONDITION (oneself).
+    """
+    CreateToken: _aio.UnaryUnaryMultiCallable[_admin_messages_pb2.CreateTokenRequest, _admin_messages_pb2.CreateTokenResponse]  # type: ignore[assignment]
+    """Issues an API token for a user (server administrators, or the user for
+    themself). The secret is in this response only; the server keeps a hash.
+    Errors: NOT_FOUND (no such user); PERMISSION_DENIED.
+    """
+    ListTokens: _aio.UnaryUnaryMultiCallable[_admin_messages_pb2.ListTokensRequest, _admin_messages_pb2.ListTokensResponse]  # type: ignore[assignment]
+    """Lists a user's tokens, without secrets (server administrators, or the
+    user themself).
+    Errors: NOT_FOUND; PERMISSION_DENIED.
+    """
+    RevokeToken: _aio.UnaryUnaryMultiCallable[_admin_messages_pb2.RevokeTokenRequest, _admin_messages_pb2.RevokeTokenResponse]  # type: ignore[assignment]
+    """Revokes a token; it is refused from the next call on (server
+    administrators, or the token's user).
+    Errors: NOT_FOUND; PERMISSION_DENIED.
+    """
+    GrantRole: _aio.UnaryUnaryMultiCallable[_admin_messages_pb2.GrantRoleRequest, _admin_messages_pb2.GrantRoleResponse]  # type: ignore[assignment]
+    """Gives a user a role on a project, replacing any role they had there
+    (server administrators and the project's admins).
+    Errors: INVALID_ARGUMENT; NOT_FOUND (user or project); PERMISSION_DENIED.
+    """
+    RevokeRole: _aio.UnaryUnaryMultiCallable[_admin_messages_pb2.RevokeRoleRequest, _admin_messages_pb2.RevokeRoleResponse]  # type: ignore[assignment]
+    """Takes a user's role on a project away (server administrators and the
+    project's admins).
+    Errors: NOT_FOUND; PERMISSION_DENIED.
+    """
+    GetCurrentUser: _aio.UnaryUnaryMultiCallable[_admin_messages_pb2.GetCurrentUserRequest, _admin_messages_pb2.GetCurrentUserResponse]  # type: ignore[assignment]
+    """Returns the caller: who the token belongs to and what they may do.
+    Errors: UNAUTHENTICATED.
+    """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Provisioning: projects, deployments and the graph's schema.
+    """Provisioning: projects, deployments, the graph's schema, users, tokens and
+    roles.
+
+    When authentication is on, every call needs "authorization: Bearer
+    <token>" (UNAUTHENTICATED without a valid one) and the caller's role for the
+    project it touches (PERMISSION_DENIED otherwise); see the README's
+    "Security" section for the rules.
 
     Every write accepts an optional request_id: a retry with the same id returns
     the first result and writes nothing twice. Reusing a request_id for a
@@ -317,6 +421,103 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_admin_messages_pb2.ListTypesResponse, _abc.Awaitable[_admin_messages_pb2.ListTypesResponse]]:
         """Lists every vertex and edge type with its document count.
         Errors: none beyond transport errors.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateUser(
+        self,
+        request: _admin_messages_pb2.CreateUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_messages_pb2.CreateUserResponse, _abc.Awaitable[_admin_messages_pb2.CreateUserResponse]]:
+        """Creates a user (server administrators only). A user can do nothing
+        until given a token (CreateToken) and roles (GrantRole).
+        Errors: INVALID_ARGUMENT (name rules); ALREADY_EXISTS; PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def ListUsers(
+        self,
+        request: _admin_messages_pb2.ListUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_messages_pb2.ListUsersResponse, _abc.Awaitable[_admin_messages_pb2.ListUsersResponse]]:
+        """Lists users in name order (server administrators only).
+        Errors: INVALID_ARGUMENT (page); PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def SetUserDisabled(
+        self,
+        request: _admin_messages_pb2.SetUserDisabledRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_messages_pb2.SetUserDisabledResponse, _abc.Awaitable[_admin_messages_pb2.SetUserDisabledResponse]]:
+        """Disables or re-enables a user; a disabled user's tokens are refused at
+        once (server administrators only; not oneself).
+        Errors: NOT_FOUND; PERMISSION_DENIED; FAILED_PRECONDITION (oneself).
+        """
+
+    @_abc_1.abstractmethod
+    def CreateToken(
+        self,
+        request: _admin_messages_pb2.CreateTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_messages_pb2.CreateTokenResponse, _abc.Awaitable[_admin_messages_pb2.CreateTokenResponse]]:
+        """Issues an API token for a user (server administrators, or the user for
+        themself). The secret is in this response only; the server keeps a hash.
+        Errors: NOT_FOUND (no such user); PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def ListTokens(
+        self,
+        request: _admin_messages_pb2.ListTokensRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_messages_pb2.ListTokensResponse, _abc.Awaitable[_admin_messages_pb2.ListTokensResponse]]:
+        """Lists a user's tokens, without secrets (server administrators, or the
+        user themself).
+        Errors: NOT_FOUND; PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeToken(
+        self,
+        request: _admin_messages_pb2.RevokeTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_messages_pb2.RevokeTokenResponse, _abc.Awaitable[_admin_messages_pb2.RevokeTokenResponse]]:
+        """Revokes a token; it is refused from the next call on (server
+        administrators, or the token's user).
+        Errors: NOT_FOUND; PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def GrantRole(
+        self,
+        request: _admin_messages_pb2.GrantRoleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_messages_pb2.GrantRoleResponse, _abc.Awaitable[_admin_messages_pb2.GrantRoleResponse]]:
+        """Gives a user a role on a project, replacing any role they had there
+        (server administrators and the project's admins).
+        Errors: INVALID_ARGUMENT; NOT_FOUND (user or project); PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeRole(
+        self,
+        request: _admin_messages_pb2.RevokeRoleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_messages_pb2.RevokeRoleResponse, _abc.Awaitable[_admin_messages_pb2.RevokeRoleResponse]]:
+        """Takes a user's role on a project away (server administrators and the
+        project's admins).
+        Errors: NOT_FOUND; PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCurrentUser(
+        self,
+        request: _admin_messages_pb2.GetCurrentUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_messages_pb2.GetCurrentUserResponse, _abc.Awaitable[_admin_messages_pb2.GetCurrentUserResponse]]:
+        """Returns the caller: who the token belongs to and what they may do.
+        Errors: UNAUTHENTICATED.
         """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

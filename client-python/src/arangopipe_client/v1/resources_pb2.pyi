@@ -151,6 +151,38 @@ does not turn around half-way).
 """
 Global___LineageDirection: _TypeAlias = LineageDirection  # noqa: Y015
 
+class _Role:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ROLE_UNSPECIFIED: _Role.ValueType  # 0
+    """Not set."""
+    ROLE_VIEWER: _Role.ValueType  # 1
+    """Reads the project's entities, runs, lineage and analytics."""
+    ROLE_EDITOR: _Role.ValueType  # 2
+    """Also writes datasets, featuresets, models, runs, serving performance and
+    custom documents in the project.
+    """
+    ROLE_ADMIN: _Role.ValueType  # 3
+    """Also manages the project's members and deployments."""
+
+class Role(_Role, metaclass=_RoleEnumTypeWrapper):
+    """A role on a project. Each role includes the ones before it."""
+
+ROLE_UNSPECIFIED: Role.ValueType  # 0
+"""Not set."""
+ROLE_VIEWER: Role.ValueType  # 1
+"""Reads the project's entities, runs, lineage and analytics."""
+ROLE_EDITOR: Role.ValueType  # 2
+"""Also writes datasets, featuresets, models, runs, serving performance and
+custom documents in the project.
+"""
+ROLE_ADMIN: Role.ValueType  # 3
+"""Also manages the project's members and deployments."""
+Global___Role: _TypeAlias = Role  # noqa: Y015
+
 @_typing.final
 class Entity(_message.Message):
     """A vertex of the metadata graph: a dataset, featureset, model, model-params,
@@ -523,3 +555,117 @@ class EntityType(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EntityType: _TypeAlias = EntityType  # noqa: Y015
+
+@_typing.final
+class ProjectRole(_message.Message):
+    """A user's role on one project."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    project: _builtins.str
+    """The project's name."""
+    role: Global___Role.ValueType
+    """The role."""
+    def __init__(
+        self,
+        *,
+        project: _builtins.str = ...,
+        role: Global___Role.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project", b"project", "role", b"role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProjectRole: _TypeAlias = ProjectRole  # noqa: Y015
+
+@_typing.final
+class User(_message.Message):
+    """A user of the server. Users authenticate with API tokens."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SERVER_ADMIN_FIELD_NUMBER: _builtins.int
+    DISABLED_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    CREATOR_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The user's name (unique)."""
+    server_admin: _builtins.bool
+    """Server administrators may do everything: create projects, users and
+    types, and read and write every project.
+    """
+    disabled: _builtins.bool
+    """A disabled user's tokens are refused."""
+    creator: _builtins.str
+    """Who created the user."""
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProjectRole]:
+        """Roles on projects."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the user was created."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        server_admin: _builtins.bool = ...,
+        disabled: _builtins.bool = ...,
+        roles: _abc.Iterable[Global___ProjectRole] | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        creator: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "creator", b"creator", "disabled", b"disabled", "name", b"name", "roles", b"roles", "server_admin", b"server_admin"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___User: _TypeAlias = User  # noqa: Y015
+
+@_typing.final
+class Token(_message.Message):
+    """An API token (its secret is shown only when it is created)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKEN_ID_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    REVOKED_FIELD_NUMBER: _builtins.int
+    token_id: _builtins.str
+    """The token's id, for listing and revoking it."""
+    user: _builtins.str
+    """The user it authenticates."""
+    description: _builtins.str
+    """What it is for."""
+    revoked: _builtins.bool
+    """A revoked token is refused."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was created."""
+
+    def __init__(
+        self,
+        *,
+        token_id: _builtins.str = ...,
+        user: _builtins.str = ...,
+        description: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        revoked: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "description", b"description", "revoked", b"revoked", "token_id", b"token_id", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Token: _TypeAlias = Token  # noqa: Y015
