@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests the Python client: sets up client-python/.venv (pinned versions from constraints.txt), installs
-# the package with its test extras, checks that the generated gRPC modules match ../proto, then runs
-# pytest against the real server jar. Works from any folder; exits non-zero on any failure.
+# the package with its test extras, checks that the generated gRPC modules match ../proto, type-checks
+# the package, then runs pytest against the real server jar. Works from any folder; exits non-zero on
+# any failure.
 #
 #   client-python/run-tests.sh [pytest arguments...]
 #
@@ -48,6 +49,9 @@ fi
 
 say "checking the generated code against $repo/proto"
 "$venv/bin/python" "$here/scripts/generate.py" --check
+
+say "type-checking the package (mypy --strict, settings in pyproject.toml)"
+(cd "$here" && "$venv/bin/python" -m mypy --cache-dir "$venv/.mypy_cache")
 
 say "running pytest (server jar: $jar)"
 cd "$here"

@@ -210,7 +210,7 @@ def test_real_server_details(ap: ArangoPipe, uid: str) -> None:
     assert nf.value.reason == "NOT_FOUND" and nf.value.domain == "arangopipe.v1"
     assert "CreateProject" in nf.value.message
     with pytest.raises(apc.InvalidArgumentError) as ia:
-        ap.runs_dataframe(filter="devperf.rmse <")
+        list(ap.search_runs(filter="devperf.rmse <"))
     assert ia.value.field_violations and ia.value.field_violations[0].field == "filter"
 
 

@@ -167,8 +167,8 @@ class Connection:
         if config is not None and not isinstance(config, ClientConfig):
             raise TypeError("config must be an arangopipe_client.ClientConfig; the seed library's "
                             "ArangoPipeConfig does not apply (see 'Migrating from arangopipe' in the README)")
-        overrides = dict(target=target, token=token, ca=ca, cert=cert, key=key, tls=tls, timeout=timeout,
-                         max_attempts=max_attempts)
+        overrides: Dict[str, Any] = dict(target=target, token=token, ca=ca, cert=cert, key=key, tls=tls,
+                                         timeout=timeout, max_attempts=max_attempts)
         if config is None:
             config = ClientConfig.from_env(**overrides)
         elif any(v is not None for v in overrides.values()):

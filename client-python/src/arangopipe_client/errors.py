@@ -12,16 +12,12 @@ Some also derive from the matching built-in exception, so generic code keeps wor
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Type
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type
 
 import grpc
 
-try:  # googleapis-common-protos: a declared dependency, but decode errors even without it
-    from google.rpc import error_details_pb2 as _error_details_pb2
-    from google.rpc import status_pb2 as _status_pb2
-except ImportError:  # pragma: no cover
-    _error_details_pb2 = None  # type: ignore[assignment]
-    _status_pb2 = None  # type: ignore[assignment]
+from google.rpc import error_details_pb2 as _error_details_pb2  # googleapis-common-protos
+from google.rpc import status_pb2 as _status_pb2
 
 __all__ = [
     "ArangopipeError",
@@ -104,12 +100,14 @@ class ArangopipeError(Exception):
                 text += f" ({v.field}: {v.description})"
         return text
 
-    def __reduce__(self):  # keep the exceptions picklable (multiprocessing, joblib)
+    def __reduce__(self) -> Any:  # keep the exceptions picklable (multiprocessing, joblib)
         return (_rebuild, (type(self), self.message, self.code, self.reason, self.domain, self.metadata,
                            list(self.field_violations), self.method))
 
 
-def _rebuild(cls, message, code, reason, domain, metadata, violations, method):  # type: ignore[no-untyped-def]
+def _rebuild(cls: Type["ArangopipeError"], message: str, code: grpc.StatusCode, reason: Optional[str],
+             domain: Optional[str], metadata: Dict[str, str], violations: List[Tuple[str, str]],
+             method: Optional[str]) -> "ArangopipeError":
     return cls(message, code=code, reason=reason, domain=domain, metadata=metadata,
                field_violations=[FieldViolation(*v) for v in violations], method=method)
 
@@ -235,8 +233,6 @@ _BY_CODE: Dict[grpc.StatusCode, Type[ArangopipeError]] = {
 
 def _status_details(error: grpc.RpcError) -> List[Any]:
     """Decodes the google.rpc.Status in the trailers into its detail messages."""
-    if _status_pb2 is None:  # pragma: no cover
-        return []
     trailers = getattr(error, "trailing_metadata", None)
     try:
         metadata = trailers() if callable(trailers) else None
@@ -279,10 +275,10 @@ def error_from_rpc(error: grpc.RpcError, method: Optional[str] = None) -> Arango
     metadata: Dict[str, str] = {}
     violations: List[FieldViolation] = []
     for d in details:
-        if _error_details_pb2 is not None and isinstance(d, _error_details_pb2.ErrorInfo):
+        if isinstance(d, _error_details_pb2.ErrorInfo):
             reason, domain = d.reason or None, d.domain or None
             metadata.update(d.metadata)
-        elif _error_details_pb2 is not None and isinstance(d, _error_details_pb2.BadRequest):
+        elif isinstance(d, _error_details_pb2.BadRequest):
             violations.extend(FieldViolation(v.field, v.description) for v in d.field_violations)
     cls = _BY_CODE.get(code, UnknownError)
     return cls(message, code=code, reason=reason, domain=domain, metadata=metadata,

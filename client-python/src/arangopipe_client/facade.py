@@ -11,7 +11,7 @@ a returned document is passed back in. The differences from the seed are listed 
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _convert as cv
 from .connection import ClientConfig, Connection
@@ -34,7 +34,9 @@ _RUN_INFO_KEYS = ("run_id", "dataset", "featureset", "model", "model-params", "m
                   "deployment_tag", "project", "start_time", "end_time", "status")
 
 
-def _enum(enum: Any, prefix: str, value: Union[str, int, None], what: str) -> int:
+def _enum(enum: Any, prefix: str, value: Union[str, int, None], what: str) -> Any:
+    """An enum value from its short name ("ACTIVE"), full name or number (typed Any: the generated
+    stubs give each enum its own ValueType)."""
     if value is None:
         return 0
     if isinstance(value, int) and not isinstance(value, bool):
@@ -49,11 +51,11 @@ def _enum(enum: Any, prefix: str, value: Union[str, int, None], what: str) -> in
         raise ValueError(f"{what}: {value!r} is not one of {choices}") from None
 
 
-def run_status(value: Union[str, int, None]) -> int:
+def run_status(value: Union[str, int, None]) -> Any:
     return _enum(res.RunStatus, "RUN_STATUS_", value, "status")
 
 
-def deployment_status(value: Union[str, int, None]) -> int:
+def deployment_status(value: Union[str, int, None]) -> Any:
     return _enum(res.DeploymentStatus, "DEPLOYMENT_STATUS_", value, "status")
 
 
@@ -641,9 +643,9 @@ class ArangoPipe(_Client):
 
     def aggregate_runs(
         self,
-        aggregates: Sequence[Union[str, tuple]],
+        aggregates: Sequence[Union[str, Tuple[str, str]]],
         *,
-        group_by: Sequence[Union[str, tuple]] = (),
+        group_by: Sequence[Union[str, Tuple[str, str]]] = (),
         project: Optional[str] = None,
         filter: Optional[str] = None,
         order_by_aggregate: int = 0,
@@ -666,9 +668,9 @@ class ArangoPipe(_Client):
     def aggregate_entities(
         self,
         asset_type: str,
-        aggregates: Sequence[Union[str, tuple]],
+        aggregates: Sequence[Union[str, Tuple[str, str]]],
         *,
-        group_by: Sequence[Union[str, tuple]] = (),
+        group_by: Sequence[Union[str, Tuple[str, str]]] = (),
         project: Optional[str] = None,
         filter: Optional[str] = None,
         order_by_aggregate: int = 0,
@@ -804,10 +806,11 @@ def _record_to_dict(r: Any) -> Doc:
     }
 
 
-_BUCKETS = {"": 0, "day": lm.TIME_BUCKET_DAY, "month": lm.TIME_BUCKET_MONTH, "year": lm.TIME_BUCKET_YEAR}
+_BUCKETS: Dict[str, Any] = {"": lm.TIME_BUCKET_UNSPECIFIED, "day": lm.TIME_BUCKET_DAY,
+                             "month": lm.TIME_BUCKET_MONTH, "year": lm.TIME_BUCKET_YEAR}
 
 
-def _group_by(g: Union[str, tuple]) -> Any:
+def _group_by(g: Union[str, Tuple[str, str]]) -> Any:
     if isinstance(g, str):
         return lm.GroupBy(field=g)
     first, second = g
@@ -818,7 +821,7 @@ def _group_by(g: Union[str, tuple]) -> Any:
     return lm.GroupBy(field=first, time_bucket=_BUCKETS[second])
 
 
-def _aggregate(a: Union[str, tuple]) -> Any:
+def _aggregate(a: Union[str, Tuple[str, str]]) -> Any:
     if isinstance(a, str):
         function, field = a, ""
     else:

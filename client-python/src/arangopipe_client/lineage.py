@@ -20,11 +20,13 @@ class Lineage(Dict[str, Any]):
 
     @property
     def nodes(self) -> List[Dict[str, Any]]:
-        return self["nodes"]
+        nodes: List[Dict[str, Any]] = self["nodes"]
+        return nodes
 
     @property
     def edges(self) -> List[Dict[str, Any]]:
-        return self["edges"]
+        edges: List[Dict[str, Any]] = self["edges"]
+        return edges
 
     @property
     def truncated(self) -> bool:

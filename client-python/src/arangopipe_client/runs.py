@@ -96,20 +96,20 @@ class ActiveRun:
         self.start_time = _now()
         return self
 
-    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
         self.end_time = max(_now(), self.start_time or _now())
         if exc_type is None:
             self.result = self._log(res.RUN_STATUS_COMPLETED)
-            return False
+            return
         status = res.RUN_STATUS_CANCELLED if issubclass(exc_type, KeyboardInterrupt) else res.RUN_STATUS_FAILED
         self.properties.setdefault("error", {"type": exc_type.__name__, "message": str(exc)[:2000]})
         try:
             self.result = self._log(status)
         except (ArangopipeError, ValueError, TypeError) as log_error:
             log.error("could not log failed run %s: %s", self.run_id, log_error)
-        return False  # the block's exception propagates
+        # returning None lets the block's exception propagate
 
-    def _log(self, status: int) -> Dict[str, Any]:
+    def _log(self, status: Any) -> Dict[str, Any]:
         if self.model is None:
             raise ValueError("the run has no model: pass model= to start_run, or set run.model in the block")
         req = tm.LogRunRequest(
@@ -126,8 +126,10 @@ class ActiveRun:
             properties=cv.to_struct(self.properties, "properties"),
             request_id=self._request_id,
         )
-        req.start_time.CopyFrom(cv.to_timestamp(self.start_time))
-        req.end_time.CopyFrom(cv.to_timestamp(self.end_time))
+        for field, when in (("start_time", self.start_time), ("end_time", self.end_time)):
+            ts = cv.to_timestamp(when)
+            if ts is not None:
+                getattr(req, field).CopyFrom(ts)
         from .facade import _run_view
 
         return _run_view(self._ap.connection.call("tracking", "LogRun", req))
