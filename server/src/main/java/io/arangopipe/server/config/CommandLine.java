@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = CommandLine.Version.class,
     sortOptions = false,
-    usageHelpAutoWidth = true,
+    usageHelpWidth = 120,
     description = "Arangopipe: the metadata layer for machine-learning pipelines, as a gRPC service.",
     footer = {"", "Every option can also be set with the environment variable shown; the flag wins."})
 public final class CommandLine implements Callable<ServerConfig> {
@@ -27,8 +27,8 @@ public final class CommandLine implements Callable<ServerConfig> {
   String bind;
 
   @Option(names = "--data-dir", defaultValue = "${env:ARANGOPIPE_DATA_DIR:-./arangopipe-data}", paramLabel = "DIR",
-      description = "Folder of the embedded store (created if missing). Env ARANGOPIPE_DATA_DIR."
-          + " Default: ${DEFAULT-VALUE}.")
+      description = "Folder of the embedded store, created if missing. Default: ${DEFAULT-VALUE}."
+          + " Env ARANGOPIPE_DATA_DIR.")
   Path dataDir;
 
   @Option(names = "--store", defaultValue = "${env:ARANGOPIPE_STORE:-sqlite}", paramLabel = "KIND",
