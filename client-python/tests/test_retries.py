@@ -168,3 +168,33 @@ def test_admin_writes_are_retried_safely(server, admin: ArangoPipeAdmin, uid: st
     conn.close()
     assert len(net.attempts) == 2
     assert admin.lookup_project(f"p-{uid}")["_id"] == p["_id"]
+
+
+class LoseStreamResponse(grpc.StreamUnaryClientInterceptor):
+    """Lets a whole client stream reach the server, then loses its response once."""
+
+    def __init__(self) -> None:
+        self.attempts: List[List[str]] = []
+        self.lose = 1
+
+    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
+        batches = list(request_iterator)
+        self.attempts.append([b.request_id for b in batches])
+        outcome = continuation(client_call_details, iter(batches))
+        if self.lose > 0:
+            self.lose -= 1
+            outcome.result()
+            raise Lost()
+        return outcome
+
+
+def test_streamed_batches_are_resent_without_writing_twice(server, ap: ArangoPipe, lineage_setup: dict) -> None:
+    tag = lineage_setup["deployment"]["tag"]
+    net = LoseStreamResponse()
+    conn = Connection(server.target, interceptors=[net])
+    conn._sleep = lambda s: None
+    client = ArangoPipe(connection=conn)
+    client.log_serving_perf_batch([{"rmse": i / 10} for i in range(5)], tag, batch_size=2)
+    assert len(net.attempts) == 2 and net.attempts[0] == net.attempts[1] and len(net.attempts[0]) == 3
+    assert _serving_perf_count(ap, tag) == 1 + 5, "each batch written once"
+    conn.close()

@@ -296,3 +296,19 @@ def test_registering_again_after_link_entities_returns_the_entity(ap: ArangoPipe
         ap.register_dataset({"name": f"ds-{uid}", "rows": 11})
     with pytest.raises(AlreadyExistsError):
         ap.register_featureset({"name": f"fs-{uid}"}, other["_key"])  # same document, another dataset
+
+
+def test_log_serving_perf_batch(ap: ArangoPipe, admin: ArangoPipeAdmin, lineage_setup: dict) -> None:
+    tag = lineage_setup["deployment"]["tag"]
+    records = [{"rmse": i / 1000, "time": f"2024-07-01T00:00:{i % 60:02d}Z"} for i in range(25)]
+    assert ap.log_serving_perf_batch(records, tag, batch_size=10) == {"accepted_batches": 3, "accepted_records": 25}
+    [cmp] = ap.compare_serving_to_dev(dep_tag=tag, max_points=1000)
+    assert len(cmp["serving_perf"]) == 26  # with the fixture's one
+    tagged = [{"deployment_tag": tag, "rmse": 0.5}]
+    assert ap.log_serving_perf_batch(tagged)["accepted_records"] == 1
+    assert ap.log_serving_perf_batch([], tag) == {"accepted_batches": 0, "accepted_records": 0}
+    with pytest.raises(ValueError, match="deployment_tag"):
+        ap.log_serving_perf_batch([{"rmse": 1}])
+    with pytest.raises(NotFoundError) as err:
+        ap.log_serving_perf_batch([{"rmse": 1}] * 3 + [{"deployment_tag": "missing", "rmse": 2}], tag, batch_size=3)
+    assert err.value.metadata.get("accepted_batches") == "1"

@@ -237,15 +237,44 @@ class Connection:
         rpc = getattr(stub, method)
         full_name = f"/arangopipe.v1.{_SERVICE_NAMES[service]}/{method}"
         retry_safe = self._prepare(service, method, request, auto_request_id)
+        attempts = self.config.max_attempts if retry_safe else 1
+        return self._with_retries(lambda remaining: rpc(request, timeout=remaining, metadata=self._metadata),
+                                  full_name, attempts, timeout)
+
+    def call_stream(
+        self,
+        service: str,
+        method: str,
+        requests: Sequence[Any],
+        *,
+        timeout: Optional[float] = None,
+    ) -> Any:
+        """Calls a client-streaming RPC with the given request messages and returns its response.
+
+        Every request without a request_id gets one, so resending the whole stream after a lost
+        connection is safe (the server skips the batches it has already written); the call is retried as
+        :meth:`call` retries.
+        """
+        if self._closed:
+            raise RuntimeError("the connection is closed")
+        stub = {"admin": self.admin, "tracking": self.tracking, "lineage": self.lineage}[service]
+        rpc = getattr(stub, method)
+        full_name = f"/arangopipe.v1.{_SERVICE_NAMES[service]}/{method}"
+        for request in requests:
+            if not request.request_id:
+                request.request_id = new_request_id()
+        return self._with_retries(lambda remaining: rpc(iter(requests), timeout=remaining, metadata=self._metadata),
+                                  full_name, self.config.max_attempts, timeout)
+
+    def _with_retries(self, attempt_once: Callable[[float], T], full_name: str, attempts: int,
+                      timeout: Optional[float]) -> T:
         budget = self.config.timeout if timeout is None else float(timeout)
         if budget <= 0:
             raise ValueError(f"timeout must be positive (got {timeout})")
         deadline = time.monotonic() + budget
-        attempts = self.config.max_attempts if retry_safe else 1
         for attempt in range(1, attempts + 1):
-            remaining = deadline - time.monotonic()
             try:
-                return rpc(request, timeout=max(remaining, 0.001), metadata=self._metadata)
+                return attempt_once(max(deadline - time.monotonic(), 0.001))
             except grpc.RpcError as e:
                 code = e.code() if callable(getattr(e, "code", None)) else None
                 if code in RETRYABLE_CODES and attempt < attempts:

@@ -11,7 +11,7 @@ a returned document is passed back in. The differences from the seed are listed 
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _convert as cv
 from .connection import ClientConfig, Connection
@@ -458,6 +458,38 @@ class ArangoPipe(_Client):
         if ts is not None:
             req.time.CopyFrom(ts)
         return cv.entity_to_dict(self._tracking("LogServingPerf", req).serving_perf)
+
+    def log_serving_perf_batch(self, records: Iterable[Mapping[str, Any]], dep_tag: Optional[str] = None,
+                               batch_size: int = 1000) -> Doc:
+        """Streams many serving measurements at once (StreamServingPerf): ``records`` are metric dicts,
+        each with an optional ``time`` and an optional ``deployment_tag`` (default: ``dep_tag``). They go in
+        batches of up to ``batch_size`` (at most 1000), each written atomically and carrying its own
+        request_id, so a retry after a lost connection writes nothing twice. Returns
+        ``{"accepted_batches": n, "accepted_records": m}``. A failing batch raises its error; the batches
+        before it stay written (the error's metadata has ``accepted_batches`` and ``accepted_records``).
+        """
+        if not 1 <= batch_size <= 1000:
+            raise ValueError(f"batch_size must be 1 to 1000 (got {batch_size})")
+        batches: List[Any] = []
+        current = tm.StreamServingPerfRequest()
+        for i, record in enumerate(records):
+            metrics = cv.user_document(record)
+            tag = metrics.pop("deployment_tag", None) or dep_tag
+            if not tag:
+                raise ValueError(f"records[{i}]: no deployment_tag (pass dep_tag= or put one in the record)")
+            when = cv.to_timestamp(metrics.pop("time", None))
+            rec = current.records.add(deployment_tag=tag, metrics=cv.to_struct(metrics, f"records[{i}]"))
+            if when is not None:
+                rec.time.CopyFrom(when)
+            if len(current.records) == batch_size:
+                batches.append(current)
+                current = tm.StreamServingPerfRequest()
+        if len(current.records):
+            batches.append(current)
+        if not batches:
+            return {"accepted_batches": 0, "accepted_records": 0}
+        resp = self.connection.call_stream("tracking", "StreamServingPerf", batches)
+        return {"accepted_batches": int(resp.accepted_batches), "accepted_records": int(resp.accepted_records)}
 
     # -- lookups -------------------------------------------------------------------------------------
 
