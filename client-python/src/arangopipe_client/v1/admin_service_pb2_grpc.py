@@ -34,9 +34,12 @@ class AdminServiceStub(object):
     project it touches (PERMISSION_DENIED otherwise); see the README's
     "Security" section for the rules.
 
-    Every write accepts an optional request_id: a retry with the same id returns
-    the first result and writes nothing twice. Reusing a request_id for a
-    different request is FAILED_PRECONDITION.
+    Every write but CreateToken accepts an optional request_id: a retry with the
+    same id returns the first result and writes nothing twice. Reusing a
+    request_id for a different request is FAILED_PRECONDITION. (A retried
+    CreateToken makes a second token; revoke the one whose answer was lost.)
+    NOT_FOUND for a type that does not exist carries the ErrorInfo reason
+    TYPE_NOT_FOUND; for anything else, NOT_FOUND.
     """
 
     def __init__(self, channel):
@@ -156,9 +159,12 @@ class AdminServiceServicer(object):
     project it touches (PERMISSION_DENIED otherwise); see the README's
     "Security" section for the rules.
 
-    Every write accepts an optional request_id: a retry with the same id returns
-    the first result and writes nothing twice. Reusing a request_id for a
-    different request is FAILED_PRECONDITION.
+    Every write but CreateToken accepts an optional request_id: a retry with the
+    same id returns the first result and writes nothing twice. Reusing a
+    request_id for a different request is FAILED_PRECONDITION. (A retried
+    CreateToken makes a second token; revoke the one whose answer was lost.)
+    NOT_FOUND for a type that does not exist carries the ErrorInfo reason
+    TYPE_NOT_FOUND; for anything else, NOT_FOUND.
     """
 
     def CreateProject(self, request, context):
@@ -469,9 +475,12 @@ class AdminService(object):
     project it touches (PERMISSION_DENIED otherwise); see the README's
     "Security" section for the rules.
 
-    Every write accepts an optional request_id: a retry with the same id returns
-    the first result and writes nothing twice. Reusing a request_id for a
-    different request is FAILED_PRECONDITION.
+    Every write but CreateToken accepts an optional request_id: a retry with the
+    same id returns the first result and writes nothing twice. Reusing a
+    request_id for a different request is FAILED_PRECONDITION. (A retried
+    CreateToken makes a second token; revoke the one whose answer was lost.)
+    NOT_FOUND for a type that does not exist carries the ErrorInfo reason
+    TYPE_NOT_FOUND; for anything else, NOT_FOUND.
     """
 
     @staticmethod

@@ -35,9 +35,12 @@ class AdminServiceStub:
     project it touches (PERMISSION_DENIED otherwise); see the README's
     "Security" section for the rules.
 
-    Every write accepts an optional request_id: a retry with the same id returns
-    the first result and writes nothing twice. Reusing a request_id for a
-    different request is FAILED_PRECONDITION.
+    Every write but CreateToken accepts an optional request_id: a retry with the
+    same id returns the first result and writes nothing twice. Reusing a
+    request_id for a different request is FAILED_PRECONDITION. (A retried
+    CreateToken makes a second token; revoke the one whose answer was lost.)
+    NOT_FOUND for a type that does not exist carries the ErrorInfo reason
+    TYPE_NOT_FOUND; for anything else, NOT_FOUND.
     """
 
     @_typing.overload
@@ -163,9 +166,12 @@ class AdminServiceAsyncStub(AdminServiceStub):
     project it touches (PERMISSION_DENIED otherwise); see the README's
     "Security" section for the rules.
 
-    Every write accepts an optional request_id: a retry with the same id returns
-    the first result and writes nothing twice. Reusing a request_id for a
-    different request is FAILED_PRECONDITION.
+    Every write but CreateToken accepts an optional request_id: a retry with the
+    same id returns the first result and writes nothing twice. Reusing a
+    request_id for a different request is FAILED_PRECONDITION. (A retried
+    CreateToken makes a second token; revoke the one whose answer was lost.)
+    NOT_FOUND for a type that does not exist carries the ErrorInfo reason
+    TYPE_NOT_FOUND; for anything else, NOT_FOUND.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -287,9 +293,12 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     project it touches (PERMISSION_DENIED otherwise); see the README's
     "Security" section for the rules.
 
-    Every write accepts an optional request_id: a retry with the same id returns
-    the first result and writes nothing twice. Reusing a request_id for a
-    different request is FAILED_PRECONDITION.
+    Every write but CreateToken accepts an optional request_id: a retry with the
+    same id returns the first result and writes nothing twice. Reusing a
+    request_id for a different request is FAILED_PRECONDITION. (A retried
+    CreateToken makes a second token; revoke the one whose answer was lost.)
+    NOT_FOUND for a type that does not exist carries the ErrorInfo reason
+    TYPE_NOT_FOUND; for anything else, NOT_FOUND.
     """
 
     @_abc_1.abstractmethod
