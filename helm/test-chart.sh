@@ -13,8 +13,8 @@
 # 5. pytest helm/tests/test_chart.py on those renderings: store-mode invariants, probes, security
 #    contexts, secrets, optional resources, every bad value in helm/tests/bad-values/ rejected, and
 #    the manifests validated against the Kubernetes 1.27 and 1.37 schemas (offline)
-# 6. the rendered configuration against the real server jar under a read-only root filesystem as
-#    uid 10001 (helm/tests/readonly_smoke.py); skipped without the jar
+# 6. the rendered configuration (standalone, and the sidecar example's) against the real server jar
+#    under a read-only root filesystem as uid 10001 (helm/tests/readonly_smoke.py); skipped without the jar
 #    (server/target/arangopipe-server.jar, or $ARANGOPIPE_SERVER_JAR), grpcurl (.tools/bin), or root.
 set -uo pipefail
 
@@ -162,7 +162,8 @@ step_pytest() {
 step_readonly_smoke() {
   "$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version "$CHART_KUBE" \
     -f "$CASES_DIR/embedded.yaml" --set metrics.enabled=true >"$OUT/smoke.yaml" \
-    && "$PY" "$ROOT/helm/tests/readonly_smoke.py" "$OUT/smoke.yaml" "$JAR" "$GRPCURL"
+    && "$PY" "$ROOT/helm/tests/readonly_smoke.py" "$OUT/smoke.yaml" "$JAR" "$GRPCURL" \
+    && "$PY" "$ROOT/helm/tests/readonly_smoke.py" "$OUT/sidecar-example.yaml" "$JAR" "$GRPCURL"
 }
 
 main() {
@@ -178,16 +179,20 @@ main() {
   run_step "hadolint Dockerfile" step_hadolint
   run_step "helm lint --strict (every case)" step_lint
   run_step "helm template (every case)" step_template
-  if [[ "$(last)" == PASS ]]; then
+  local rendered
+  rendered="$(last)"
+  if [[ "$rendered" == PASS ]]; then
     run_step "pytest helm/tests/test_chart.py" step_pytest
   else
     skip_step "pytest helm/tests/test_chart.py" "a case did not render"
   fi
-  local smoke="chart config on the real jar, read-only root"
+  local smoke="rendered config on the real jar, read-only root"
   if [[ ! -f "$JAR" ]]; then
     skip_step "$smoke" "no server jar at ${JAR#"$ROOT"/}: build it first"
   elif [[ ! -x "$GRPCURL" ]]; then
     skip_step "$smoke" "no grpcurl in .tools/bin: run ./arangopipe tools"
+  elif [[ "$rendered" != PASS ]]; then
+    skip_step "$smoke" "a case did not render"
   elif [[ "$(id -u)" != 0 ]] || ! command -v unshare >/dev/null || ! command -v setpriv >/dev/null; then
     skip_step "$smoke" "needs root, unshare and setpriv"
   else

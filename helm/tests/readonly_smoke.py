@@ -1,6 +1,10 @@
 """The chart's configuration against the real server jar, as the pod runs it: uid/gid 10001, a
-read-only root filesystem with a tmpfs on /tmp, the environment of the rendered ConfigMap and the admin
-token from the rendered Secret. Checks gRPC health, an authenticated call and the metrics endpoint.
+read-only root filesystem with a tmpfs on /tmp, and
+
+- standalone (a rendered Deployment): the environment of the rendered ConfigMap and the admin token from
+  the rendered Secret; checks gRPC health, that calls need the token, and the metrics endpoint;
+- sidecar (a rendered Job, e.g. the example): the sidecar container's environment; checks gRPC health,
+  that calls need no token on loopback, and the startup probe's command.
 
 Usage: readonly_smoke.py RENDERED_YAML SERVER_JAR GRPCURL
 
@@ -28,15 +32,25 @@ UID = 10001
 def main() -> int:
     rendered, jar, grpcurl = (Path(a).resolve() for a in sys.argv[1:4])
     docs = [d for d in yaml.safe_load_all(rendered.read_text()) if d]
-    config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
-    token_secret = next(d for d in docs if d["kind"] == "Secret" and "admin-token" in d.get("data", {}))
-    token = base64.b64decode(token_secret["data"]["admin-token"]).decode()
-    deployment = next(d for d in docs if d["kind"] == "Deployment")
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    if deployments:
+        sidecar = False
+        config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+        token_secret = next(d for d in docs if d["kind"] == "Secret" and "admin-token" in d.get("data", {}))
+        token = base64.b64decode(token_secret["data"]["admin-token"]).decode()
+        container = deployments[0]["spec"]["template"]["spec"]["containers"][0]
+        probe = None
+    else:
+        sidecar = True
+        job = next(d for d in docs if d["kind"] == "Job")
+        container = job["spec"]["template"]["spec"]["initContainers"][0]
+        assert container["restartPolicy"] == "Always"
+        config = {e["name"]: e["value"] for e in container["env"]}
+        token = ""
+        probe = container["startupProbe"]["exec"]["command"]
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["runAsUser"] == UID
 
-    # not under /tmp: a tmpfs covers it inside the namespace
     work = Path(tempfile.mkdtemp(prefix="arangopipe-rofs-", dir="/var/tmp"))
     try:
         # Everything the server process gets comes from outside the read-only root: the jar and the
@@ -44,7 +58,7 @@ def main() -> int:
         # (the pod's PVC) is a writable folder owned by 10001.
         (work / "data").mkdir()
         shutil.copy(jar, work / "server.jar")
-        (work / "admin-token").write_text(token)
+        (work / "admin-token").write_text(token or "unused")
         os.chown(work / "data", UID, UID)
         for f in ("server.jar", "admin-token"):
             os.chown(work / f, UID, UID)
@@ -54,15 +68,20 @@ def main() -> int:
         env = dict(config)
         env.update(
             ARANGOPIPE_BIND="127.0.0.1",  # the host's network: loopback only
-            ARANGOPIPE_PORT="0",
+            ARANGOPIPE_PORT="0",  # a free port: 6529 may be taken on this machine
             ARANGOPIPE_PORT_FILE="/tmp/arangopipe.port",
             ARANGOPIPE_DATA_DIR=str(work / "data"),
-            ARANGOPIPE_ADMIN_TOKEN_FILE=str(work / "admin-token"),
-            ARANGOPIPE_METRICS_PORT="0",
-            ARANGOPIPE_METRICS_BIND="127.0.0.1",
             PATH="/usr/bin:/bin",
             HOME="/nonexistent",
         )
+        if sidecar:
+            assert config["ARANGOPIPE_BIND"] == "127.0.0.1" and config["ARANGOPIPE_PORT_FILE"] == "/tmp/arangopipe.port"
+        else:
+            env.update(
+                ARANGOPIPE_ADMIN_TOKEN_FILE=str(work / "admin-token"),
+                ARANGOPIPE_METRICS_PORT="0",
+                ARANGOPIPE_METRICS_BIND="127.0.0.1",
+            )
         java = os.path.realpath(shutil.which("java") or "java")
         env_args = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(env.items()))
         script = f"""
@@ -82,13 +101,20 @@ metrics=$(grep -o 'http:[^"]*/metrics' /tmp/server.log | head -1 | sed 's#\\\\/#
 rc=0
 out=$({grpcurl} -plaintext -d '{{"service": ""}}' 127.0.0.1:$port grpc.health.v1.Health/Check) || rc=1
 echo "$out" | grep -q '"status": "SERVING"' && echo "ok: health SERVING" || {{ echo "FAIL: health: $out"; rc=1; }}
-out=$({grpcurl} -plaintext -H "authorization: Bearer $(cat {work}/admin-token)" -d '{{"name": "rofs"}}' \\
-  127.0.0.1:$port arangopipe.v1.AdminService/CreateProject 2>&1) && echo "ok: authenticated write" \\
-  || {{ echo "FAIL: CreateProject: $out"; rc=1; }}
-out=$({grpcurl} -plaintext 127.0.0.1:$port arangopipe.v1.AdminService/GetCurrentUser 2>&1) \\
-  && {{ echo "FAIL: a call without a token succeeded"; rc=1; }} || echo "ok: no token, no call"
-python3 -c 'import sys, urllib.request; body = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode(); assert "grpc" in body or "jvm_" in body, body[:300]' "$metrics" \\
-  && echo "ok: metrics at $metrics" || {{ echo "FAIL: metrics at '$metrics'"; rc=1; }}
+if [ -n "{token}" ]; then
+  out=$({grpcurl} -plaintext -H "authorization: Bearer $(cat {work}/admin-token)" -d '{{"name": "rofs"}}' \\
+    127.0.0.1:$port arangopipe.v1.AdminService/CreateProject 2>&1) && echo "ok: authenticated write" \\
+    || {{ echo "FAIL: CreateProject: $out"; rc=1; }}
+  out=$({grpcurl} -plaintext 127.0.0.1:$port arangopipe.v1.AdminService/GetCurrentUser 2>&1) \\
+    && {{ echo "FAIL: a call without a token succeeded"; rc=1; }} || echo "ok: no token, no call"
+  python3 -c 'import sys, urllib.request; body = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode(); assert "grpc" in body or "jvm_" in body, body[:300]' "$metrics" \\
+    && echo "ok: metrics at $metrics" || {{ echo "FAIL: metrics at '$metrics'"; rc=1; }}
+else
+  out=$({grpcurl} -plaintext -d '{{"name": "rofs"}}' 127.0.0.1:$port arangopipe.v1.AdminService/CreateProject 2>&1) \\
+    && echo "ok: write without a token (loopback, authentication off)" || {{ echo "FAIL: CreateProject: $out"; rc=1; }}
+  {shlex.join(probe or ["true"])} >/dev/null && echo "ok: startup probe command succeeds: {shlex.join(probe or [])}" \\
+    || {{ echo "FAIL: startup probe command"; rc=1; }}
+fi
 kill -TERM $pid; wait $pid || true
 grep -q '"level":"ERROR"' /tmp/server.log && {{ echo "FAIL: errors in the log"; rc=1; }}
 head -c 2000 /tmp/server.log | grep -v '^Picked up JAVA_TOOL_OPTIONS' | head -5
@@ -97,7 +123,7 @@ exit $rc
 """
         proc = subprocess.run(["unshare", "--mount", "bash", "-c", script], text=True)
         if proc.returncode == 0:
-            print("read-only root filesystem smoke test: PASS")
+            print(f"read-only root filesystem smoke test ({'sidecar' if sidecar else 'standalone'}): PASS")
         return proc.returncode
     finally:
         shutil.rmtree(work, ignore_errors=True)
