@@ -193,8 +193,8 @@ main() {
     skip_step "$smoke" "no grpcurl in .tools/bin: run ./arangopipe tools"
   elif [[ "$rendered" != PASS ]]; then
     skip_step "$smoke" "a case did not render"
-  elif [[ "$(id -u)" != 0 ]] || ! command -v unshare >/dev/null || ! command -v setpriv >/dev/null; then
-    skip_step "$smoke" "needs root, unshare and setpriv"
+  elif [[ "$(id -u)" != 0 ]] || ! command -v setpriv >/dev/null || ! unshare --mount true 2>/dev/null; then
+    skip_step "$smoke" "needs root, setpriv, and unshare --mount to work"
   else
     run_step "$smoke" step_readonly_smoke
   fi
