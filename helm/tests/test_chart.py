@@ -255,7 +255,11 @@ def test_common_labels_and_namespace(case: str):
         meta = doc["metadata"]
         assert meta["namespace"] == NAMESPACE, meta["name"]
         labels = meta["labels"]
-        assert labels["app.kubernetes.io/name"] == "arangopipe"
+        if doc["kind"] == "ArangoDeployment":
+            # never the server's selector labels: its pods must not join the server's Service
+            assert labels["app.kubernetes.io/name"] == "arangopipe-arangodb"
+        else:
+            assert labels["app.kubernetes.io/name"] == "arangopipe"
         assert labels["app.kubernetes.io/instance"] == RELEASE
         assert labels["helm.sh/chart"] == "arangopipe-0.1.0"
 
