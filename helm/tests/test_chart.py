@@ -258,10 +258,21 @@ def test_common_labels_and_namespace(case: str):
         if doc["kind"] == "ArangoDeployment":
             # never the server's selector labels: its pods must not join the server's Service
             assert labels["app.kubernetes.io/name"] == "arangopipe-arangodb"
+        elif doc["kind"] == "Pod":
+            assert labels["app.kubernetes.io/name"] == "arangopipe-test"
         else:
             assert labels["app.kubernetes.io/name"] == "arangopipe"
         assert labels["app.kubernetes.io/instance"] == RELEASE
         assert labels["helm.sh/chart"] == "arangopipe-0.1.0"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_only_server_pods_match_the_selectors(case: str):
+    selector = deployment(case)["spec"]["selector"]["matchLabels"]
+    assert one(rendered(case), "Service", FULLNAME)["spec"]["selector"] == selector
+    for doc in rendered(case):
+        if doc["kind"] in ("Pod", "ArangoDeployment"):
+            assert not selector.items() <= doc["metadata"]["labels"].items(), doc["metadata"]["name"]
 
 
 @pytest.mark.parametrize("case", CASES)
