@@ -3,10 +3,12 @@ package io.arangopipe.server;
 import io.arangopipe.server.api.AdminServiceImpl;
 import io.arangopipe.server.api.AuthInterceptor;
 import io.arangopipe.server.api.MalformedRequestInterceptor;
+import io.arangopipe.server.api.MetricsInterceptor;
 import io.arangopipe.server.api.LineageServiceImpl;
 import io.arangopipe.server.api.TrackingServiceImpl;
 import io.arangopipe.server.config.ServerConfig;
 import io.arangopipe.server.core.Accounts;
+import io.arangopipe.server.metrics.MetricsServer;
 import io.arangopipe.server.core.Analytics;
 import io.arangopipe.server.core.MetadataCore;
 import io.arangopipe.server.store.GraphStore;
@@ -56,6 +58,7 @@ public final class ArangopipeServer implements AutoCloseable {
   private final ExecutorService executor;
   private final Server server;
   private final boolean authEnabled;
+  private final MetricsServer metrics;
   private volatile boolean closed;
 
   /**
@@ -65,8 +68,12 @@ public final class ArangopipeServer implements AutoCloseable {
    */
   public ArangopipeServer(ServerConfig config, ServerBuilder<?> builder) throws IOException {
     this.config = config;
+    this.metrics = config.metricsPort() == null ? null : new MetricsServer();
+    io.micrometer.core.instrument.MeterRegistry registry = metrics == null
+        ? new io.micrometer.core.instrument.composite.CompositeMeterRegistry() : metrics.registry();
     this.store = SqliteStore.open(config.dataDir(), SqliteStore.Options.defaults()
         .withMaxBatch(config.maxBatch())
+        .withMetrics(registry)
         .withCancellation(() -> {
           io.grpc.Context call = io.grpc.Context.current();
           return call::isCancelled;
@@ -98,6 +105,7 @@ public final class ArangopipeServer implements AutoCloseable {
       }
       AuthInterceptor auth = new AuthInterceptor(accounts);
       MalformedRequestInterceptor malformed = new MalformedRequestInterceptor();
+      MetricsInterceptor timing = new MetricsInterceptor(registry);
       AtomicInteger n = new AtomicInteger();
       this.executor = Executors.newFixedThreadPool(config.threads(), r -> {
         Thread t = new Thread(r, "arangopipe-rpc-" + n.incrementAndGet());
@@ -113,20 +121,26 @@ public final class ArangopipeServer implements AutoCloseable {
         // Requests arrive as bytes and are parsed inside the interceptor chain, so that a malformed one
         // becomes INVALID_ARGUMENT instead of UNKNOWN.
         io.grpc.ServerServiceDefinition def = ServerInterceptors.useInputStreamMessages(s.bindService());
-        b.addService(authEnabled ? ServerInterceptors.intercept(def, malformed, auth)
-            : ServerInterceptors.intercept(def, malformed));
+        b.addService(authEnabled ? ServerInterceptors.intercept(def, malformed, auth, timing)
+            : ServerInterceptors.intercept(def, malformed, timing));
       }
       for (BindableService s : List.<BindableService>of(health.getHealthService(),
           ProtoReflectionServiceV1.newInstance(), reflectionV1Alpha())) {
         b.addService(s);
       }
       this.server = b.build().start();
+      if (metrics != null) {
+        metrics.start(config.metricsBind(), config.metricsPort());
+      }
       for (String name : SERVICE_NAMES) {
         health.setStatus(name, ServingStatus.SERVING);
       }
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
     } catch (IOException | RuntimeException e) {
       store.close();
+      if (metrics != null) {
+        metrics.close();
+      }
       throw e;
     }
     if (config.portFile() != null) {
@@ -234,5 +248,13 @@ public final class ArangopipeServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     store.close();
+    if (metrics != null) {
+      metrics.close();
+    }
+  }
+
+  /** The metrics port, or -1 when metrics are off. */
+  public int metricsPort() {
+    return metrics == null ? -1 : metrics.port();
   }
 }

@@ -41,7 +41,7 @@ public final class StatusMapper {
           .build()));
     }
     if (t instanceof NotFoundException e) {
-      return build(Code.NOT_FOUND, e.getMessage(), info("NOT_FOUND", "resource", e.resource()));
+      return build(Code.NOT_FOUND, e.getMessage(), info(e.reason(), "resource", e.resource()));
     }
     if (t instanceof AlreadyExistsException e) {
       return build(Code.ALREADY_EXISTS, e.getMessage(), info("ALREADY_EXISTS", "existing_id", e.existingId()));

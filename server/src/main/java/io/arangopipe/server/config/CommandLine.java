@@ -98,8 +98,24 @@ public final class CommandLine implements Callable<ServerConfig> {
           + " Env ARANGOPIPE_MAX_CALLS_PER_CONNECTION. Default: ${DEFAULT-VALUE}.")
   int maxCallsPerConnection;
 
+  @Option(names = "--metrics-port", defaultValue = "${env:ARANGOPIPE_METRICS_PORT}", paramLabel = "PORT",
+      description = "Serve Prometheus metrics at http://ADDRESS:PORT/metrics (off when not set)."
+          + " Env ARANGOPIPE_METRICS_PORT.")
+  Integer metricsPort;
+
+  @Option(names = "--metrics-bind", defaultValue = "${env:ARANGOPIPE_METRICS_BIND}", paramLabel = "ADDRESS",
+      description = "Address of the metrics port (default: the --bind address). Env ARANGOPIPE_METRICS_BIND.")
+  String metricsBind;
+
+  @Option(names = "--log-format", defaultValue = "${env:ARANGOPIPE_LOG_FORMAT:-text}", paramLabel = "FORMAT",
+      description = "text, or json for one JSON object per line. Env ARANGOPIPE_LOG_FORMAT. Default: ${DEFAULT-VALUE}.")
+  String logFormat;
+
   @Override
   public ServerConfig call() {
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      throw new IllegalArgumentException("--log-format must be text or json (got \"" + logFormat + "\")");
+    }
     ServerConfig.AuthMode mode;
     try {
       mode = ServerConfig.AuthMode.valueOf(auth.toUpperCase(java.util.Locale.ROOT));
@@ -138,7 +154,8 @@ public final class CommandLine implements Callable<ServerConfig> {
       throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key");
     }
     return new ServerConfig(port, bind, dataDir, store, portFile, threads, Duration.ofSeconds(shutdownGraceSeconds),
-        maxBatch, maxMessageSize, allowInsecureRemote, mode, token, tls, maxCallsPerConnection);
+        maxBatch, maxMessageSize, allowInsecureRemote, mode, token, tls, maxCallsPerConnection, metricsPort,
+        metricsBind == null || metricsBind.isBlank() ? bind : metricsBind, logFormat.equals("json"));
   }
 
   /** Version from the jar manifest when there is one. */

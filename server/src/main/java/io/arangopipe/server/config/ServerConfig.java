@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param adminToken the first server administrator's token (used at first start only), or null
  * @param tls TLS settings, or null for plaintext
  * @param maxCallsPerConnection concurrent calls one connection may have open
+ * @param metricsPort Prometheus metrics port (0 picks a free one), or null for no metrics
+ * @param metricsBind the metrics port's address
+ * @param jsonLogs log JSON lines instead of text
  */
 public record ServerConfig(
     int port,
@@ -39,7 +42,10 @@ public record ServerConfig(
     AuthMode auth,
     String adminToken,
     Tls tls,
-    int maxCallsPerConnection) {
+    int maxCallsPerConnection,
+    Integer metricsPort,
+    String metricsBind,
+    boolean jsonLogs) {
 
   /** Authentication: AUTO is on when an administrator token is given or users exist. */
   public enum AuthMode {
@@ -104,6 +110,9 @@ public record ServerConfig(
           + " machine without authentication; turn authentication on, or pass --allow-insecure-remote if you"
           + " really mean it");
     }
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      throw new IllegalArgumentException("--metrics-port must be between 0 and 65535 (got " + metricsPort + ")");
+    }
     if (maxCallsPerConnection < 1) {
       throw new IllegalArgumentException("--max-calls-per-connection must be positive");
     }
@@ -112,19 +121,31 @@ public record ServerConfig(
   /** Defaults for tests and embedding: a free port on loopback. */
   public static ServerConfig forTests(Path dataDir) {
     return new ServerConfig(0, "127.0.0.1", dataDir, "sqlite", null, 8, Duration.ofSeconds(5), 256, 4 << 20, false,
-        AuthMode.OFF, null, null, 100);
+        AuthMode.OFF, null, null, 100, null, "127.0.0.1", false);
+  }
+
+  /** The same configuration with another authentication mode. */
+  public ServerConfig withAuthMode(AuthMode mode) {
+    return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
+        allowInsecureRemote, mode, adminToken, tls, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs);
+  }
+
+  /** The same configuration with metrics on a free port. */
+  public ServerConfig withMetrics() {
+    return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
+        allowInsecureRemote, auth, adminToken, tls, maxCallsPerConnection, 0, bind, jsonLogs);
   }
 
   /** The same configuration with authentication on and the given bootstrap administrator token. */
   public ServerConfig withAuth(String token) {
     return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
-        allowInsecureRemote, AuthMode.ON, token, tls, maxCallsPerConnection);
+        allowInsecureRemote, AuthMode.ON, token, tls, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs);
   }
 
   /** The same configuration with TLS. */
   public ServerConfig withTls(Tls t) {
     return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
-        allowInsecureRemote, auth, adminToken, t, maxCallsPerConnection);
+        allowInsecureRemote, auth, adminToken, t, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs);
   }
 
   @Override

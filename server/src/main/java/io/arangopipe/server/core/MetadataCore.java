@@ -316,7 +316,7 @@ public final class MetadataCore {
         VertexQuery.Order.KEY, null, null, 1));
     if (!existing.isEmpty()) {
       VertexDoc e = existing.get(0);
-      if (e.doc().equals(doc)) {
+      if (withoutLinksNotIn(e.doc(), doc).equals(doc)) {
         return e;
       }
       throw new AlreadyExistsException(e.id().toString(), collection + " named \"" + Validate.printable(name) + "\""
@@ -407,6 +407,16 @@ public final class MetadataCore {
   private static VertexDoc requireVertex(ReadTx tx, EntityId id, String field) {
     return tx.vertex(id).orElseThrow(() -> new NotFoundException(id.toString(),
         field + ": " + id + " does not exist"));
+  }
+
+  /**
+   * The stored document without the {@code related_*} link lists that LinkEntities added and the request
+   * does not mention, so that re-registering the original document after linking is still "the same".
+   */
+  private static Map<String, Object> withoutLinksNotIn(Map<String, Object> stored, Map<String, Object> request) {
+    Map<String, Object> out = new LinkedHashMap<>(stored);
+    out.keySet().removeIf(k -> k.startsWith("related_") && !request.containsKey(k));
+    return out;
   }
 
   /** Writes a built-in edge keyed like the seed library's: {@code <from_key>-<to_key>}. */
@@ -895,7 +905,7 @@ public final class MetadataCore {
 
   private static CollectionDef requireType(ReadTx tx, String name, String field) {
     return tx.collection(name).orElseThrow(() -> new NotFoundException(name, field + ": there is no type \""
-        + Validate.printable(name) + "\"; AdminService.ListTypes lists them"));
+        + Validate.printable(name) + "\"; AdminService.ListTypes lists them", "TYPE_NOT_FOUND"));
   }
 
   static CollectionDef requireVertexTypeOf(ReadTx tx, String name, String field) {

@@ -282,8 +282,7 @@ class AuthorizationTest {
   @Test
   void aServerWithUsersKeepsAuthenticationOnAfterARestartWithoutTheToken() throws Exception {
     server.close();
-    ServerConfig auto = new ServerConfig(0, "127.0.0.1", dir, "sqlite", null, 4, java.time.Duration.ofSeconds(1),
-        256, 4 << 20, false, ServerConfig.AuthMode.AUTO, null, null, 100);
+    ServerConfig auto = ServerConfig.forTests(dir).withAuthMode(ServerConfig.AuthMode.AUTO);
     server = new ArangopipeServer(auto, InProcessServerBuilder.forName(InProcessServerBuilder.generateName()));
     assertThat(server.authEnabled()).isTrue();
   }
