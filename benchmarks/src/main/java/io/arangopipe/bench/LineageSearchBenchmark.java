@@ -141,7 +141,8 @@ public final class LineageSearchBenchmark {
     }
   }
 
-  static final List<String> CASE_NAMES = List.of("lineage-down-dataset", "lineage-down-featureset",
+  static final List<String> CASE_NAMES = List.of("lineage-down-dataset", "lineage-down-dataset-ids",
+      "lineage-down-featureset",
       "lineage-up-deployment", "lineage-up-run", "search-page1", "search-page5");
 
   /** One call of a case; returns the size of the answer (nodes or runs) and whether it was truncated. */
@@ -150,13 +151,13 @@ public final class LineageSearchBenchmark {
     Answer call(LineageServiceBlockingStub stub, SplittableRandom random);
   }
 
-  record Answer(int size, boolean truncated) {}
+  record Answer(int size, boolean truncated, int bytes) {}
 
   record Case(String name, String description, Call call) {}
 
   record Result(String name, String description, int threads, int calls, double p50, double p90, double p99,
       double max, double throughput, double cpuMsPerCall, double meanSize, int minSize, int maxSize,
-      double truncatedShare, long errors, String loadAverage) {}
+      double truncatedShare, double meanKiB, long errors, String loadAverage) {}
 
   public static void main(String[] args) throws Exception {
     Options o;
@@ -251,17 +252,19 @@ public final class LineageSearchBenchmark {
   private static List<Case> cases(Options o, GraphGenerator.Ids ids, LineageServiceBlockingStub base) {
     List<Case> cases = new ArrayList<>();
     cases.add(lineage("lineage-down-dataset", "GetLineage DOWNSTREAM from a random dataset", ids.datasets(),
-        LineageDirection.LINEAGE_DIRECTION_DOWNSTREAM, o.maxNodes()));
+        LineageDirection.LINEAGE_DIRECTION_DOWNSTREAM, o.maxNodes(), false));
+    cases.add(lineage("lineage-down-dataset-ids", "GetLineage DOWNSTREAM from a random dataset, ids_only",
+        ids.datasets(), LineageDirection.LINEAGE_DIRECTION_DOWNSTREAM, o.maxNodes(), true));
     cases.add(lineage("lineage-down-featureset", "GetLineage DOWNSTREAM from a random featureset",
-        ids.featuresets(), LineageDirection.LINEAGE_DIRECTION_DOWNSTREAM, o.maxNodes()));
+        ids.featuresets(), LineageDirection.LINEAGE_DIRECTION_DOWNSTREAM, o.maxNodes(), false));
     cases.add(lineage("lineage-up-deployment", "GetLineage UPSTREAM from a random deployment", ids.deployments(),
-        LineageDirection.LINEAGE_DIRECTION_UPSTREAM, o.maxNodes()));
+        LineageDirection.LINEAGE_DIRECTION_UPSTREAM, o.maxNodes(), false));
     cases.add(lineage("lineage-up-run", "GetLineage UPSTREAM from a random run", ids.runs(),
-        LineageDirection.LINEAGE_DIRECTION_UPSTREAM, o.maxNodes()));
+        LineageDirection.LINEAGE_DIRECTION_UPSTREAM, o.maxNodes(), false));
     List<String> projects = ids.projectNames();
     cases.add(new Case("search-page1", "SearchRuns, a random project, first page", (stub, random) -> {
       SearchRunsResponse r = stub.searchRuns(search(projects.get(random.nextInt(projects.size()))).build());
-      return new Answer(r.getRunsCount(), !r.getNextPageToken().isEmpty());
+      return new Answer(r.getRunsCount(), !r.getNextPageToken().isEmpty(), r.getSerializedSize());
     }));
     if (o.cases().contains("search-page5")) {
       // Page 5 through tokens: pages 1-4 are fetched once per project here, then each measured call asks
@@ -286,7 +289,7 @@ public final class LineageSearchBenchmark {
       cases.add(new Case("search-page5", "SearchRuns, a random project, page " + DEEP_PAGE + " (keyset token; "
           + deep.size() + " of " + projects.size() + " projects have one)", (stub, random) -> {
             SearchRunsResponse r = stub.searchRuns(deep.get(random.nextInt(deep.size())));
-            return new Answer(r.getRunsCount(), !r.getNextPageToken().isEmpty());
+            return new Answer(r.getRunsCount(), !r.getNextPageToken().isEmpty(), r.getSerializedSize());
           }));
     }
     return cases;
@@ -298,15 +301,15 @@ public final class LineageSearchBenchmark {
   }
 
   private static Case lineage(String name, String description, List<String> starts, LineageDirection dir,
-      int maxNodes) {
+      int maxNodes, boolean idsOnly) {
     if (starts.isEmpty()) {
       throw new IllegalStateException("nothing to start " + name + " from");
     }
     return new Case(name, description + " (" + starts.size() + " candidates), depth " + DEPTH, (stub, random) -> {
       GetLineageResponse r = stub.getLineage(GetLineageRequest.newBuilder()
           .setStartId(starts.get(random.nextInt(starts.size()))).setDirection(dir).setMaxDepth(DEPTH)
-          .setMaxNodes(maxNodes).build());
-      return new Answer(r.getNodesCount(), r.getTruncated());
+          .setMaxNodes(maxNodes).setIdsOnly(idsOnly).build());
+      return new Answer(r.getNodesCount(), r.getTruncated(), r.getSerializedSize());
     });
   }
 
@@ -334,6 +337,7 @@ public final class LineageSearchBenchmark {
       int calls, long seed) throws Exception {
     AtomicLong errors = new AtomicLong();
     AtomicLong sizeSum = new AtomicLong();
+    AtomicLong bytesSum = new AtomicLong();
     AtomicLong truncated = new AtomicLong();
     AtomicLong minSize = new AtomicLong(Long.MAX_VALUE);
     AtomicLong maxSize = new AtomicLong(Long.MIN_VALUE);
@@ -353,6 +357,7 @@ public final class LineageSearchBenchmark {
             Answer a = c.call().call(base.withDeadlineAfter(60, TimeUnit.SECONDS), random);
             lat.add(System.nanoTime() - t0);
             sizeSum.addAndGet(a.size());
+            bytesSum.addAndGet(a.bytes());
             minSize.accumulateAndGet(a.size(), Math::min);
             maxSize.accumulateAndGet(a.size(), Math::max);
             if (a.truncated()) {
@@ -376,8 +381,8 @@ public final class LineageSearchBenchmark {
     return new Result(c.name(), c.description(), threads, ok, all.percentileMs(50), all.percentileMs(90),
         all.percentileMs(99), all.maxMs(), ok / seconds, ok == 0 ? 0 : cpuMs / ok,
         ok == 0 ? 0 : (double) sizeSum.get() / ok, ok == 0 ? 0 : (int) minSize.get(),
-        ok == 0 ? 0 : (int) maxSize.get(), ok == 0 ? 0 : (double) truncated.get() / ok, errors.get(),
-        loadAverage());
+        ok == 0 ? 0 : (int) maxSize.get(), ok == 0 ? 0 : (double) truncated.get() / ok,
+        ok == 0 ? 0 : bytesSum.get() / 1024.0 / ok, errors.get(), loadAverage());
   }
 
   /** CPU time of this whole process (client and server share it), in nanoseconds. */
@@ -397,9 +402,9 @@ public final class LineageSearchBenchmark {
 
   private static String line(Result r) {
     return String.format(Locale.ROOT, "%d thread(s): %d calls, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms,"
-            + " %.1f calls/s, CPU %.1f ms/call, size %.1f (min %d, max %d), %s, %d errors, load %s", r.threads(),
-        r.calls(), r.p50(), r.p90(), r.p99(), r.max(), r.throughput(), r.cpuMsPerCall(), r.meanSize(), r.minSize(),
-        r.maxSize(), truncatedText(r), r.errors(), r.loadAverage());
+            + " %.1f calls/s, CPU %.1f ms/call, size %.1f (min %d, max %d), %s, %.0f KiB, %d errors, load %s",
+        r.threads(), r.calls(), r.p50(), r.p90(), r.p99(), r.max(), r.throughput(), r.cpuMsPerCall(), r.meanSize(),
+        r.minSize(), r.maxSize(), truncatedText(r), r.meanKiB(), r.errors(), r.loadAverage());
   }
 
   private static String truncatedText(Result r) {
@@ -410,13 +415,13 @@ public final class LineageSearchBenchmark {
   static String table(List<Result> results) {
     StringBuilder b = new StringBuilder();
     b.append("| case | client threads | calls | p50 ms | p90 ms | p99 ms | max ms | calls/s | CPU ms/call"
-        + " | nodes or runs returned (mean, min-max) | truncated / next page | errors | load |\n");
-    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|\n");
+        + " | nodes or runs returned (mean, min-max) | truncated / next page | response KiB | errors | load |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|\n");
     for (Result r : results) {
       b.append(String.format(Locale.ROOT, "| %s | %d | %d | %.1f | %.1f | %.1f | %.1f | %.0f | %.1f | %.1f (%d-%d)"
-              + " | %s | %d | %s |%n", r.name(), r.threads(), r.calls(), r.p50(), r.p90(), r.p99(), r.max(),
-          r.throughput(), r.cpuMsPerCall(), r.meanSize(), r.minSize(), r.maxSize(), truncatedText(r), r.errors(),
-          r.loadAverage()));
+              + " | %s | %.0f | %d | %s |%n", r.name(), r.threads(), r.calls(), r.p50(), r.p90(), r.p99(), r.max(),
+          r.throughput(), r.cpuMsPerCall(), r.meanSize(), r.minSize(), r.maxSize(), truncatedText(r), r.meanKiB(),
+          r.errors(), r.loadAverage()));
     }
     return b.toString();
   }
