@@ -75,6 +75,8 @@ public final class MetadataCore {
   /** A traversal reads the edges of this many frontier vertices first, then twice as many, up to MAX_SLICE. */
   static final int FIRST_SLICE = 16;
   static final int MAX_SLICE = 500;
+  /** The fewest edges a traversal step reads at once (see traverse). */
+  static final int MIN_READ = 64;
 
   private final GraphStore store;
   private final Clock clock;
@@ -1328,30 +1330,44 @@ public final class MetadataCore {
           }
           List<EntityId> part = frontier.subList(from, Math.min(frontier.size(), from + slice));
           for (boolean outbound : new boolean[] {true, false}) {
-            List<EdgeDoc> found = tx.edgesOf(part, outbound, follow.get(outbound), edgeBudget);
-            if (found.size() >= edgeBudget) {
-              truncated = true;
-            }
-            for (EdgeDoc e : found) {
-              EntityId other = outbound ? e.to() : e.from();
-              if (!vertexTypes.isEmpty() && !vertexTypes.contains(other.collection())) {
-                continue;
+            // Every edge read leads to a candidate vertex, so a little more than the room left is
+            // usually enough. When that many were read without filling up (many led to vertices
+            // already entered), the slice is read again in full: entering a vertex twice is a no-op.
+            int limit = Math.min(edgeBudget, Math.max(MIN_READ, 2 * (maxNodes - visited.size())));
+            while (true) {
+              List<EdgeDoc> found = tx.edgesOf(part, outbound, follow.get(outbound), limit);
+              if (found.size() >= edgeBudget) {
+                truncated = true;
               }
-              if (readable != null && !visibleCache.computeIfAbsent(other,
-                  id -> tx.vertex(id).map(v -> who.canRead(v.project())).orElse(false))) {
-                continue;
-              }
-              if (!visited.contains(other)) {
-                if (visited.size() >= maxNodes) {
-                  truncated = true;
+              for (EdgeDoc e : found) {
+                EntityId other = outbound ? e.to() : e.from();
+                if (!vertexTypes.isEmpty() && !vertexTypes.contains(other.collection())) {
                   continue;
                 }
-                visited.add(other);
+                if (readable != null && !visibleCache.computeIfAbsent(other,
+                    id -> tx.vertex(id).map(v -> who.canRead(v.project())).orElse(false))) {
+                  continue;
+                }
+                if (!visited.contains(other)) {
+                  if (visited.size() >= maxNodes) {
+                    truncated = true;
+                    continue;
+                  }
+                  visited.add(other);
+                }
+                if (seen.add(other)) {
+                  next.add(other);
+                }
+                edges.putIfAbsent(e.id(), e);
               }
-              if (seen.add(other)) {
-                next.add(other);
+              boolean cut = found.size() >= limit;
+              if (cut && visited.size() >= maxNodes) {
+                truncated = true;
               }
-              edges.putIfAbsent(e.id(), e);
+              if (!cut || limit >= edgeBudget || visited.size() >= maxNodes) {
+                break;
+              }
+              limit = edgeBudget;
             }
           }
         }
