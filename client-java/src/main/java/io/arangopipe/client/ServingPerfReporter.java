@@ -510,6 +510,11 @@ public final class ServingPerfReporter implements AutoCloseable {
     }
     List<PendingBatch> rest = new ArrayList<>(inFlight);
     inFlight.clear();
+    // The failing batch: the first one not acknowledged, or, when the call failed before any batch
+    // went out, the one it was opened for.
+    if (rest.isEmpty() && !backlog.isEmpty()) {
+      rest.add(backlog.pollFirst());
+    }
     switch (classify(code)) {
       case REJECT:
         if (!rest.isEmpty()) {
@@ -519,8 +524,6 @@ public final class ServingPerfReporter implements AutoCloseable {
           if (remainder != null) {
             backlog.addFirst(remainder);
           }
-        } else {
-          backOff(e, rest); // nothing was in flight to blame: try again later
         }
         break;
       case RETRY_LIMITED:
