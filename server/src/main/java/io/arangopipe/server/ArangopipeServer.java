@@ -1,9 +1,14 @@
 package io.arangopipe.server;
 
 import io.arangopipe.server.api.AdminServiceImpl;
+import io.arangopipe.server.api.AuthInterceptor;
+import io.arangopipe.server.api.MalformedRequestInterceptor;
+import io.arangopipe.server.api.MetricsInterceptor;
 import io.arangopipe.server.api.LineageServiceImpl;
 import io.arangopipe.server.api.TrackingServiceImpl;
 import io.arangopipe.server.config.ServerConfig;
+import io.arangopipe.server.core.Accounts;
+import io.arangopipe.server.metrics.MetricsServer;
 import io.arangopipe.server.core.Analytics;
 import io.arangopipe.server.core.MetadataCore;
 import io.arangopipe.server.store.GraphStore;
@@ -14,6 +19,7 @@ import io.arangopipe.v1.TrackingServiceGrpc;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -51,6 +57,8 @@ public final class ArangopipeServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final ExecutorService executor;
   private final Server server;
+  private final boolean authEnabled;
+  private final MetricsServer metrics;
   private volatile boolean closed;
 
   /**
@@ -60,8 +68,12 @@ public final class ArangopipeServer implements AutoCloseable {
    */
   public ArangopipeServer(ServerConfig config, ServerBuilder<?> builder) throws IOException {
     this.config = config;
+    this.metrics = config.metricsPort() == null ? null : new MetricsServer();
+    io.micrometer.core.instrument.MeterRegistry registry = metrics == null
+        ? new io.micrometer.core.instrument.composite.CompositeMeterRegistry() : metrics.registry();
     this.store = SqliteStore.open(config.dataDir(), SqliteStore.Options.defaults()
         .withMaxBatch(config.maxBatch())
+        .withMetrics(registry)
         .withCancellation(() -> {
           io.grpc.Context call = io.grpc.Context.current();
           return call::isCancelled;
@@ -69,36 +81,109 @@ public final class ArangopipeServer implements AutoCloseable {
     try {
       MetadataCore core = new MetadataCore(store, Clock.systemUTC());
       Analytics analytics = new Analytics(store, core);
+      Accounts accounts = new Accounts(store, Clock.systemUTC());
+      if (config.adminToken() != null && config.auth() != ServerConfig.AuthMode.OFF) {
+        if (accounts.bootstrap(config.adminToken())) {
+          log.info("created the server administrator \"admin\" with the given token");
+        } else {
+          log.info("users exist already; the administrator token given at start-up is not used");
+        }
+      }
+      this.authEnabled = switch (config.auth()) {
+        case ON -> true;
+        case OFF -> false;
+        case AUTO -> config.adminToken() != null || accounts.hasUsers();
+      };
+      if (authEnabled && !accounts.hasUsers()) {
+        throw new IllegalStateException("authentication is on but no user exists: give the first administrator's"
+            + " token with --admin-token-file or the ARANGOPIPE_ADMIN_TOKEN environment variable");
+      }
+      if (!authEnabled && !ServerConfig.isLoopback(config.bind()) && !config.allowInsecureRemote()) {
+        throw new IllegalStateException("--bind " + config.bind() + " without authentication would let anyone who"
+            + " reaches the port read and change all metadata; give an administrator token (see --help), or pass"
+            + " --allow-insecure-remote if you really mean it");
+      }
+      AuthInterceptor auth = new AuthInterceptor(accounts);
+      MalformedRequestInterceptor malformed = new MalformedRequestInterceptor();
+      MetricsInterceptor timing = new MetricsInterceptor(registry);
       AtomicInteger n = new AtomicInteger();
       this.executor = Executors.newFixedThreadPool(config.threads(), r -> {
         Thread t = new Thread(r, "arangopipe-rpc-" + n.incrementAndGet());
         t.setDaemon(true);
         return t;
       });
-      ServerBuilder<?> b = builder != null ? builder
-          : NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.port()))
-              .permitKeepAliveTime(10, TimeUnit.SECONDS)
-              .maxConnectionIdle(30, TimeUnit.MINUTES);
+      ServerBuilder<?> b = builder != null ? builder : netty(config);
       b.executor(executor)
           .maxInboundMessageSize(config.maxMessageBytes())
           .maxInboundMetadataSize(16 * 1024);
-      for (BindableService s : List.<BindableService>of(new AdminServiceImpl(core), new TrackingServiceImpl(core, analytics),
-          new LineageServiceImpl(core, analytics), health.getHealthService(), ProtoReflectionServiceV1.newInstance(),
-          reflectionV1Alpha())) {
+      for (BindableService s : List.<BindableService>of(new AdminServiceImpl(core, accounts, authEnabled),
+          new TrackingServiceImpl(core, analytics), new LineageServiceImpl(core, analytics))) {
+        // Requests arrive as bytes and are parsed inside the interceptor chain, so that a malformed one
+        // becomes INVALID_ARGUMENT instead of UNKNOWN.
+        io.grpc.ServerServiceDefinition def = ServerInterceptors.useInputStreamMessages(s.bindService());
+        b.addService(authEnabled ? ServerInterceptors.intercept(def, malformed, auth, timing)
+            : ServerInterceptors.intercept(def, malformed, timing));
+      }
+      for (BindableService s : List.<BindableService>of(health.getHealthService(),
+          ProtoReflectionServiceV1.newInstance(), reflectionV1Alpha())) {
         b.addService(s);
       }
       this.server = b.build().start();
+      if (metrics != null) {
+        metrics.start(config.metricsBind(), config.metricsPort());
+      }
       for (String name : SERVICE_NAMES) {
         health.setStatus(name, ServingStatus.SERVING);
       }
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
     } catch (IOException | RuntimeException e) {
       store.close();
+      if (metrics != null) {
+        metrics.close();
+      }
       throw e;
     }
     if (config.portFile() != null) {
       writePortFile(config.portFile(), port());
     }
+  }
+
+  /**
+   * Netty on a socket, with the transport limits: concurrent calls per connection, keepalive policing,
+   * HTTP/2 rapid-reset protection, and TLS when configured.
+   */
+  private static ServerBuilder<?> netty(ServerConfig config) throws IOException {
+    NettyServerBuilder n = NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.port()))
+        .maxConcurrentCallsPerConnection(config.maxCallsPerConnection())
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(false)
+        .maxConnectionIdle(30, TimeUnit.MINUTES)
+        .maxRstFramesPerWindow(200, 10);
+    ServerConfig.Tls tls = config.tls();
+    if (tls != null) {
+      try {
+        io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder ssl =
+            io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forServer(tls.cert().toFile(), tls.key().toFile());
+        if (tls.clientCa() != null) {
+          ssl.trustManager(tls.clientCa().toFile());
+        }
+        ssl.clientAuth(switch (tls.clientAuth()) {
+          case NONE -> io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth.NONE;
+          case OPTIONAL -> io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth.OPTIONAL;
+          case REQUIRE -> io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth.REQUIRE;
+        });
+        n.sslContext(ssl.build());
+      } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+        throw new IOException("cannot set up TLS from --tls-cert " + tls.cert() + " and --tls-key " + tls.key()
+            + ": " + e.getMessage(), e);
+      }
+    }
+    return n;
+  }
+
+  /** Whether calls must carry a bearer token. */
+  public boolean authEnabled() {
+    return authEnabled;
   }
 
   @SuppressWarnings("deprecation")
@@ -163,5 +248,13 @@ public final class ArangopipeServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     store.close();
+    if (metrics != null) {
+      metrics.close();
+    }
+  }
+
+  /** The metrics port, or -1 when metrics are off. */
+  public int metricsPort() {
+    return metrics == null ? -1 : metrics.port();
   }
 }

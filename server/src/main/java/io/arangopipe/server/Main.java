@@ -34,6 +34,10 @@ public final class Main {
       System.exit(2);
       return;
     }
+    if (config.jsonLogs()) {
+      // Chosen before the first logger exists, so logback reads the JSON configuration.
+      System.setProperty("logback.configurationFile", "logback-json.xml");
+    }
     Logger log = LoggerFactory.getLogger(Main.class);
     if (config.allowInsecureRemote() && !ServerConfig.isLoopback(config.bind())) {
       log.warn("INSECURE: serving on {} WITHOUT AUTHENTICATION (--allow-insecure-remote); anyone who can reach"
@@ -57,7 +61,11 @@ public final class Main {
       server.close();
       stopped.countDown();
     }, "arangopipe-shutdown"));
-    log.info("Arangopipe serving on {}:{} (store: {})", config.bind(), server.port(), server.storeDescription());
+    log.info("Arangopipe serving on {}:{} ({}, authentication {}, store: {})", config.bind(), server.port(),
+        config.tls() == null ? "plaintext" : "TLS", server.authEnabled() ? "on" : "off", server.storeDescription());
+    if (server.metricsPort() > 0) {
+      log.info("Prometheus metrics on http://{}:{}/metrics", config.metricsBind(), server.metricsPort());
+    }
     try {
       stopped.await();
     } catch (InterruptedException e) {

@@ -2,6 +2,7 @@ package io.arangopipe.server.api;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
+import io.arangopipe.server.core.Principal;
 import io.arangopipe.server.core.Validate;
 import io.arangopipe.server.core.Views.Idempotency;
 import io.grpc.Context;
@@ -16,8 +17,9 @@ import java.util.function.Supplier;
 
 /** What every RPC adapter does the same way: answer or map the failure, and build idempotency keys. */
 final class Calls {
-  /** Who made the call; the security layer will set it from the authenticated token. */
-  static final Context.Key<String> ACTOR = Context.keyWithDefault("arangopipe-actor", "anonymous");
+  /** Who made the call: set by {@link AuthInterceptor} from the bearer token; anonymous when auth is off. */
+  static final Context.Key<Principal> PRINCIPAL = Context.keyWithDefault("arangopipe-principal",
+      Principal.ANONYMOUS);
 
   private Calls() {}
 
@@ -38,8 +40,8 @@ final class Calls {
     observer.onCompleted();
   }
 
-  static String actor() {
-    return ACTOR.get();
+  static Principal who() {
+    return PRINCIPAL.get();
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.arangopipe.server.api;
 
 import static io.arangopipe.server.api.Calls.unary;
+import static io.arangopipe.server.api.Calls.who;
 
 import io.arangopipe.server.core.Analytics;
 import io.arangopipe.server.core.MetadataCore;
@@ -60,9 +61,9 @@ public final class LineageServiceImpl extends LineageServiceGrpc.LineageServiceI
       } else if (req.getStartIdsCount() > 0) {
         starts = req.getStartIdsList();
       } else {
-        starts = core.startIds(req.getStartCollection(), req.getStartFilter());
+        starts = core.startIds(who(), req.getStartCollection(), req.getStartFilter());
       }
-      Views.Lineage l = core.lineage(starts, Protos.direction(req.getDirection()), req.getMaxDepth(),
+      Views.Lineage l = core.lineage(who(), starts, Protos.direction(req.getDirection()), req.getMaxDepth(),
           req.getMaxNodes(), req.getVertexTypesList(), req.getEdgeTypesList());
       GetLineageResponse.Builder b = GetLineageResponse.newBuilder().setTruncated(l.truncated());
       l.nodes().forEach(v -> b.addNodes(req.getIdsOnly() ? Protos.entityId(v) : Protos.entity(v)));
@@ -77,7 +78,7 @@ public final class LineageServiceImpl extends LineageServiceGrpc.LineageServiceI
       if (req.getEntityId().isEmpty()) {
         throw new InvalidArgumentException("entity_id", "is required");
       }
-      Analytics.ImpactResult r = analytics.impact(req.getEntityId());
+      Analytics.ImpactResult r = analytics.impact(who(), req.getEntityId());
       GetImpactResponse.Builder b = GetImpactResponse.newBuilder().setTruncated(r.truncated());
       for (Analytics.Impact i : r.deployments()) {
         ImpactedDeployment.Builder d = ImpactedDeployment.newBuilder().setDeployment(Protos.deployment(i.deployment()))
@@ -94,7 +95,7 @@ public final class LineageServiceImpl extends LineageServiceGrpc.LineageServiceI
   @Override
   public void searchRuns(SearchRunsRequest req, StreamObserver<SearchRunsResponse> out) {
     unary(out, () -> {
-      Views.Page<RunRow> page = analytics.searchRuns(req.getProject(), req.getFilter(), req.getOrderBy(),
+      Views.Page<RunRow> page = analytics.searchRuns(who(), req.getProject(), req.getFilter(), req.getOrderBy(),
           req.getPageSize(), req.getPageToken());
       SearchRunsResponse.Builder b = SearchRunsResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(r -> b.addRuns(Protos.runRecord(r)));
@@ -105,7 +106,7 @@ public final class LineageServiceImpl extends LineageServiceGrpc.LineageServiceI
   @Override
   public void aggregateRuns(AggregateRunsRequest req, StreamObserver<AggregateRunsResponse> out) {
     unary(out, () -> {
-      Analytics.AggregateResult r = analytics.aggregate(null, req.getProject(), req.getFilter(),
+      Analytics.AggregateResult r = analytics.aggregate(who(), null, req.getProject(), req.getFilter(),
           groups(req.getGroupByList()), aggregates(req.getAggregatesList()), req.getOrderByAggregate() - 1,
           req.getDescending(), req.getLimit());
       return AggregateRunsResponse.newBuilder().addAllGroupColumns(r.groupColumns())
@@ -119,7 +120,7 @@ public final class LineageServiceImpl extends LineageServiceGrpc.LineageServiceI
       if (req.getCollection().isEmpty()) {
         throw new InvalidArgumentException("collection", "is required");
       }
-      Analytics.AggregateResult r = analytics.aggregate(req.getCollection(), req.getProject(), req.getFilter(),
+      Analytics.AggregateResult r = analytics.aggregate(who(), req.getCollection(), req.getProject(), req.getFilter(),
           groups(req.getGroupByList()), aggregates(req.getAggregatesList()), req.getOrderByAggregate() - 1,
           req.getDescending(), req.getLimit());
       return AggregateEntitiesResponse.newBuilder().addAllGroupColumns(r.groupColumns())
@@ -177,7 +178,7 @@ public final class LineageServiceImpl extends LineageServiceGrpc.LineageServiceI
   @Override
   public void getRunRecipe(GetRunRecipeRequest req, StreamObserver<GetRunRecipeResponse> out) {
     unary(out, () -> {
-      Analytics.RunRecipe r = analytics.runRecipe(req.getRunId());
+      Analytics.RunRecipe r = analytics.runRecipe(who(), req.getRunId());
       GetRunRecipeResponse.Builder b = GetRunRecipeResponse.newBuilder().setRun(Protos.run(r.run()));
       if (r.run().modelParams() != null) {
         b.setModelParams(Protos.entity(r.run().modelParams()));
@@ -209,7 +210,7 @@ public final class LineageServiceImpl extends LineageServiceGrpc.LineageServiceI
       StreamObserver<CompareServingToDevResponse> out) {
     unary(out, () -> {
       CompareServingToDevResponse.Builder b = CompareServingToDevResponse.newBuilder();
-      for (Analytics.ServingVsDev d : analytics.servingVsDev(req.getProject(), req.getDeploymentTag(),
+      for (Analytics.ServingVsDev d : analytics.servingVsDev(who(), req.getProject(), req.getDeploymentTag(),
           req.getMaxPoints())) {
         DeploymentPerformance.Builder p = DeploymentPerformance.newBuilder()
             .setDeployment(Protos.deployment(d.deployment()));
@@ -226,7 +227,7 @@ public final class LineageServiceImpl extends LineageServiceGrpc.LineageServiceI
   @Override
   public void getHistory(GetHistoryRequest req, StreamObserver<GetHistoryResponse> out) {
     unary(out, () -> {
-      Views.Page<Analytics.HistoryEvent> page = analytics.history(req.getId(), req.getPageSize(),
+      Views.Page<Analytics.HistoryEvent> page = analytics.history(who(), req.getId(), req.getPageSize(),
           req.getPageToken());
       GetHistoryResponse.Builder b = GetHistoryResponse.newBuilder().setNextPageToken(page.nextPageToken());
       for (Analytics.HistoryEvent e : page.items()) {

@@ -260,6 +260,34 @@ final class Protos {
         .build();
   }
 
+  static io.arangopipe.v1.User user(io.arangopipe.server.core.Accounts.User u) {
+    io.arangopipe.v1.User.Builder b = io.arangopipe.v1.User.newBuilder().setName(u.name())
+        .setServerAdmin(u.serverAdmin()).setDisabled(u.disabled())
+        .setCreateTime(toTimestamp(u.doc().createTime())).setCreator(u.doc().creator());
+    u.roles().forEach((p, r) -> b.addRoles(io.arangopipe.v1.ProjectRole.newBuilder().setProject(p)
+        .setRole(io.arangopipe.v1.Role.valueOf("ROLE_" + r.name()))));
+    return b.build();
+  }
+
+  static io.arangopipe.v1.Token token(io.arangopipe.server.core.Accounts.Token t) {
+    return io.arangopipe.v1.Token.newBuilder().setTokenId(t.tokenId()).setUser(t.user())
+        .setDescription(t.description()).setCreateTime(toTimestamp(t.doc().createTime()))
+        .setRevoked(t.revoked()).build();
+  }
+
+  static io.arangopipe.server.core.Principal.Role role(io.arangopipe.v1.Role r) {
+    switch (r) {
+      case ROLE_VIEWER:
+        return io.arangopipe.server.core.Principal.Role.VIEWER;
+      case ROLE_EDITOR:
+        return io.arangopipe.server.core.Principal.Role.EDITOR;
+      case ROLE_ADMIN:
+        return io.arangopipe.server.core.Principal.Role.ADMIN;
+      default:
+        return null;
+    }
+  }
+
   static EntityType type(Views.TypeInfo t) {
     CollectionDef d = t.def();
     return EntityType.newBuilder()
@@ -287,7 +315,7 @@ final class Protos {
       case RUN_STATUS_CANCELLED:
         return Views.RunStatus.CANCELLED;
       default:
-        throw new InvalidArgumentException("status", "is not a known run status (" + s.getNumber() + ")");
+        throw new InvalidArgumentException("status", "is not a known run status");
     }
   }
 
@@ -310,7 +338,7 @@ final class Protos {
       case DEPLOYMENT_STATUS_ARCHIVED:
         return Views.DeploymentStatus.ARCHIVED;
       default:
-        throw new InvalidArgumentException(field, "is not a known deployment status (" + s.getNumber() + ")");
+        throw new InvalidArgumentException(field, "is not a known deployment status");
     }
   }
 
@@ -332,7 +360,7 @@ final class Protos {
       case LINEAGE_DIRECTION_BOTH:
         return Views.Direction.BOTH;
       default:
-        throw new InvalidArgumentException("direction", "is not a known direction (" + d.getNumber() + ")");
+        throw new InvalidArgumentException("direction", "is not a known direction");
     }
   }
 

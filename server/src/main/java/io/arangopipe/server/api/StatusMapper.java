@@ -37,11 +37,11 @@ public final class StatusMapper {
     if (t instanceof InvalidArgumentException e) {
       return build(Code.INVALID_ARGUMENT, e.getMessage(), Any.pack(BadRequest.newBuilder()
           .addFieldViolations(BadRequest.FieldViolation.newBuilder()
-              .setField(e.field()).setDescription(e.rule()))
+              .setField(clip(e.field())).setDescription(clip(e.rule())))
           .build()));
     }
     if (t instanceof NotFoundException e) {
-      return build(Code.NOT_FOUND, e.getMessage(), info("NOT_FOUND", "resource", e.resource()));
+      return build(Code.NOT_FOUND, e.getMessage(), info(e.reason(), "resource", e.resource()));
     }
     if (t instanceof AlreadyExistsException e) {
       return build(Code.ALREADY_EXISTS, e.getMessage(), info("ALREADY_EXISTS", "existing_id", e.existingId()));
@@ -51,6 +51,12 @@ public final class StatusMapper {
     }
     if (t instanceof AbortedException e) {
       return build(Code.ABORTED, e.getMessage() + "; retry the call", info("CONFLICT", null, null));
+    }
+    if (t instanceof io.arangopipe.server.store.PermissionDeniedException e) {
+      return build(Code.PERMISSION_DENIED, e.getMessage(), info("PERMISSION_DENIED", null, null));
+    }
+    if (t instanceof io.arangopipe.server.store.UnauthenticatedException e) {
+      return build(Code.UNAUTHENTICATED, e.getMessage(), info("UNAUTHENTICATED", null, null));
     }
     if (t instanceof UnavailableException e) {
       return build(Code.UNAVAILABLE, e.getMessage(), info("STORE_UNAVAILABLE", null, null));
@@ -96,10 +102,17 @@ public final class StatusMapper {
     return StatusProto.toStatusRuntimeException(b.build());
   }
 
+  /** Error text travels in HTTP/2 trailers, which clients cap at a few KiB: keep every piece short. */
+  static final int MAX_TEXT = 1024;
+
+  static String clip(String s) {
+    return s == null || s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT) + "... (" + s.length() + " characters)";
+  }
+
   private static Any info(String reason, String key, String value) {
     ErrorInfo.Builder b = ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN);
     if (key != null && value != null) {
-      b.putMetadata(key, value);
+      b.putMetadata(key, clip(value));
     }
     return Any.pack(b.build());
   }
@@ -107,7 +120,7 @@ public final class StatusMapper {
   private static StatusRuntimeException build(Code code, String message, Any detail) {
     return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
         .setCode(code.getNumber())
-        .setMessage(message)
+        .setMessage(clip(message))
         .addDetails(detail)
         .build());
   }

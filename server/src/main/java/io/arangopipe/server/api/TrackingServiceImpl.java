@@ -1,6 +1,6 @@
 package io.arangopipe.server.api;
 
-import static io.arangopipe.server.api.Calls.actor;
+import static io.arangopipe.server.api.Calls.who;
 import static io.arangopipe.server.api.Calls.idempotency;
 import static io.arangopipe.server.api.Calls.unary;
 
@@ -56,23 +56,23 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
 
   @Override
   public void registerDataset(RegisterDatasetRequest req, StreamObserver<RegisterDatasetResponse> out) {
-    unary(out, () -> RegisterDatasetResponse.newBuilder().setDataset(Protos.entity(core.registerDataset(
-        req.getName(), req.getProject(), Protos.toMap("document", req.getDocument()), actor(),
+    unary(out, () -> RegisterDatasetResponse.newBuilder().setDataset(Protos.entity(core.registerDataset(who(), 
+        req.getName(), req.getProject(), Protos.toMap("document", req.getDocument()),
         idempotency("RegisterDataset", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
   }
 
   @Override
   public void registerFeatureset(RegisterFeaturesetRequest req, StreamObserver<RegisterFeaturesetResponse> out) {
-    unary(out, () -> RegisterFeaturesetResponse.newBuilder().setFeatureset(Protos.entity(core.registerFeatureset(
-        req.getName(), req.getProject(), req.getDatasetId(), Protos.toMap("document", req.getDocument()), actor(),
+    unary(out, () -> RegisterFeaturesetResponse.newBuilder().setFeatureset(Protos.entity(core.registerFeatureset(who(), 
+        req.getName(), req.getProject(), req.getDatasetId(), Protos.toMap("document", req.getDocument()),
         idempotency("RegisterFeatureset", req.getRequestId(), req.toBuilder().clearRequestId().build()))))
         .build());
   }
 
   @Override
   public void registerModel(RegisterModelRequest req, StreamObserver<RegisterModelResponse> out) {
-    unary(out, () -> RegisterModelResponse.newBuilder().setModel(Protos.entity(core.registerModel(
-        req.getName(), req.getProject(), Protos.toMap("document", req.getDocument()), actor(),
+    unary(out, () -> RegisterModelResponse.newBuilder().setModel(Protos.entity(core.registerModel(who(), 
+        req.getName(), req.getProject(), Protos.toMap("document", req.getDocument()),
         idempotency("RegisterModel", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
   }
 
@@ -86,7 +86,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
           Protos.runStatus(req.getStatus()), req.getModelId(), req.getDatasetId(), req.getFeaturesetId(),
           Protos.toMap("model_params", req.getModelParams()), Protos.toMap("dev_perf", req.getDevPerf()),
           Protos.toMap("properties", req.getProperties()));
-      Views.RunView r = core.logRun(spec, actor(),
+      Views.RunView r = core.logRun(who(), spec,
           idempotency("LogRun", req.getRequestId(), req.toBuilder().clearRequestId().build()));
       return runResponse(r, LogRunResponse.newBuilder()).build();
     });
@@ -105,9 +105,9 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
 
   @Override
   public void logServingPerf(LogServingPerfRequest req, StreamObserver<LogServingPerfResponse> out) {
-    unary(out, () -> LogServingPerfResponse.newBuilder().setServingPerf(Protos.entity(core.logServingPerf(
+    unary(out, () -> LogServingPerfResponse.newBuilder().setServingPerf(Protos.entity(core.logServingPerf(who(), 
         req.getDeploymentTag(), Protos.toMap("metrics", req.getMetrics()),
-        Protos.toInstant("time", req.hasTime(), req.getTime()), actor(),
+        Protos.toInstant("time", req.hasTime(), req.getTime()),
         idempotency("LogServingPerf", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
   }
 
@@ -132,7 +132,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
                 Protos.toMap("records[" + i + "].metrics", r.getMetrics()),
                 Protos.toInstant("records[" + i + "].time", r.hasTime(), r.getTime())));
           }
-          core.logServingPerfBatch(recs, "records", actor(), idempotency("StreamServingPerf",
+          core.logServingPerfBatch(who(), recs, "records", idempotency("StreamServingPerf",
               batch.getRequestId(), batch.toBuilder().clearRequestId().build()));
           batches++;
           records += recs.size();
@@ -161,7 +161,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
   @Override
   public void getEntity(GetEntityRequest req, StreamObserver<GetEntityResponse> out) {
     unary(out, () -> {
-      Views.VertexOrEdge found = core.getEntity(req.getId());
+      Views.VertexOrEdge found = core.getEntity(who(), req.getId());
       GetEntityResponse.Builder b = GetEntityResponse.newBuilder();
       if (found.vertex() != null) {
         b.setEntity(Protos.entity(found.vertex()));
@@ -174,14 +174,14 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
 
   @Override
   public void lookupEntity(LookupEntityRequest req, StreamObserver<LookupEntityResponse> out) {
-    unary(out, () -> LookupEntityResponse.newBuilder().setEntity(Protos.entity(core.lookupEntity(
+    unary(out, () -> LookupEntityResponse.newBuilder().setEntity(Protos.entity(core.lookupEntity(who(), 
         req.getCollection(), req.getName(), req.getProject()))).build());
   }
 
   @Override
   public void getRun(GetRunRequest req, StreamObserver<GetRunResponse> out) {
     unary(out, () -> {
-      Views.RunView r = core.getRun(req.getRunId(), req.getTag());
+      Views.RunView r = core.getRun(who(), req.getRunId(), req.getTag());
       GetRunResponse.Builder b = GetRunResponse.newBuilder().setRun(Protos.run(r));
       if (r.modelParams() != null) {
         b.setModelParams(Protos.entity(r.modelParams()));
@@ -196,7 +196,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
   @Override
   public void getDeployment(GetDeploymentRequest req, StreamObserver<GetDeploymentResponse> out) {
     unary(out, () -> GetDeploymentResponse.newBuilder()
-        .setDeployment(Protos.deployment(core.getDeployment(req.getDeploymentTag()))).build());
+        .setDeployment(Protos.deployment(core.getDeployment(who(), req.getDeploymentTag()))).build());
   }
 
   @Override
@@ -206,7 +206,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
         throw new io.arangopipe.server.store.InvalidArgumentException("value",
             "is required: a string, number, boolean or null");
       }
-      Views.Page<VertexDoc> page = analytics.findEntities(req.getCollection(), req.getAttribute(),
+      Views.Page<VertexDoc> page = analytics.findEntities(who(), req.getCollection(), req.getAttribute(),
           Protos.toJava("value", req.getValue(), 1), req.getProject(), req.getFilter(), req.getOrderBy(),
           req.getPageSize(), req.getPageToken());
       FindEntitiesResponse.Builder b = FindEntitiesResponse.newBuilder().setNextPageToken(page.nextPageToken());
@@ -218,7 +218,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
   @Override
   public void listEntities(ListEntitiesRequest req, StreamObserver<ListEntitiesResponse> out) {
     unary(out, () -> {
-      Views.Page<VertexDoc> page = analytics.listEntities(req.getCollection(), req.getProject(), req.getFilter(),
+      Views.Page<VertexDoc> page = analytics.listEntities(who(), req.getCollection(), req.getProject(), req.getFilter(),
           req.getOrderBy(), List.of(), req.getPageSize(), req.getPageToken());
       ListEntitiesResponse.Builder b = ListEntitiesResponse.newBuilder().setNextPageToken(page.nextPageToken());
       page.items().forEach(v -> b.addEntities(Protos.entity(v)));
@@ -228,23 +228,23 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
 
   @Override
   public void linkEntities(LinkEntitiesRequest req, StreamObserver<LinkEntitiesResponse> out) {
-    unary(out, () -> LinkEntitiesResponse.newBuilder().setEntity(Protos.entity(core.linkEntities(req.getFromId(),
-        req.getToId(), actor(),
+    unary(out, () -> LinkEntitiesResponse.newBuilder().setEntity(Protos.entity(core.linkEntities(who(), req.getFromId(),
+        req.getToId(),
         idempotency("LinkEntities", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
   }
 
   @Override
   public void insertVertex(InsertVertexRequest req, StreamObserver<InsertVertexResponse> out) {
-    unary(out, () -> InsertVertexResponse.newBuilder().setEntity(Protos.entity(core.insertVertex(
+    unary(out, () -> InsertVertexResponse.newBuilder().setEntity(Protos.entity(core.insertVertex(who(), 
         req.getCollection(), req.getKey(), req.getName(), req.getProject(),
-        Protos.toMap("document", req.getDocument()), actor(),
+        Protos.toMap("document", req.getDocument()),
         idempotency("InsertVertex", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
   }
 
   @Override
   public void insertEdge(InsertEdgeRequest req, StreamObserver<InsertEdgeResponse> out) {
-    unary(out, () -> InsertEdgeResponse.newBuilder().setEdge(Protos.edge(core.insertEdge(req.getCollection(),
-        req.getFromId(), req.getToId(), Protos.toMap("document", req.getDocument()), actor(),
+    unary(out, () -> InsertEdgeResponse.newBuilder().setEdge(Protos.edge(core.insertEdge(who(), req.getCollection(),
+        req.getFromId(), req.getToId(), Protos.toMap("document", req.getDocument()),
         idempotency("InsertEdge", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
   }
 }

@@ -20,6 +20,13 @@ import java.util.Objects;
  * @param maxBatch most writes committed together by the embedded store
  * @param maxMessageBytes largest accepted request
  * @param allowInsecureRemote listen beyond loopback without authentication
+ * @param auth whether calls must carry a bearer token
+ * @param adminToken the first server administrator's token (used at first start only), or null
+ * @param tls TLS settings, or null for plaintext
+ * @param maxCallsPerConnection concurrent calls one connection may have open
+ * @param metricsPort Prometheus metrics port (0 picks a free one), or null for no metrics
+ * @param metricsBind the metrics port's address
+ * @param jsonLogs log JSON lines instead of text
  */
 public record ServerConfig(
     int port,
@@ -31,7 +38,47 @@ public record ServerConfig(
     Duration shutdownGrace,
     int maxBatch,
     int maxMessageBytes,
-    boolean allowInsecureRemote) {
+    boolean allowInsecureRemote,
+    AuthMode auth,
+    String adminToken,
+    Tls tls,
+    int maxCallsPerConnection,
+    Integer metricsPort,
+    String metricsBind,
+    boolean jsonLogs) {
+
+  /** Authentication: AUTO is on when an administrator token is given or users exist. */
+  public enum AuthMode {
+    AUTO,
+    ON,
+    OFF
+  }
+
+  /** Which client certificates the server asks for. */
+  public enum ClientAuth {
+    NONE,
+    OPTIONAL,
+    REQUIRE
+  }
+
+  /**
+   * TLS material (PEM files).
+   *
+   * @param cert the server's certificate chain
+   * @param key the server's private key (PKCS#8)
+   * @param clientCa CAs that sign client certificates, or null
+   * @param clientAuth whether client certificates are required
+   */
+  public record Tls(Path cert, Path key, Path clientCa, ClientAuth clientAuth) {
+    public Tls {
+      Objects.requireNonNull(cert, "--tls-cert");
+      Objects.requireNonNull(key, "--tls-key");
+      if (clientAuth != ClientAuth.NONE && clientCa == null) {
+        throw new IllegalArgumentException("--tls-client-auth " + clientAuth.name().toLowerCase()
+            + " needs --tls-client-ca");
+      }
+    }
+  }
 
   public ServerConfig {
     Objects.requireNonNull(bind, "bind");
@@ -57,15 +104,54 @@ public record ServerConfig(
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("--shutdown-grace must not be negative");
     }
-    if (!isLoopback(bind) && !allowInsecureRemote) {
-      throw new IllegalArgumentException("--bind " + bind + " would expose the server beyond this machine without"
-          + " authentication; bind to 127.0.0.1, or pass --allow-insecure-remote if you really mean it");
+    Objects.requireNonNull(auth, "auth");
+    if (!isLoopback(bind) && auth == AuthMode.OFF && !allowInsecureRemote) {
+      throw new IllegalArgumentException("--bind " + bind + " with --auth off would expose the server beyond this"
+          + " machine without authentication; turn authentication on, or pass --allow-insecure-remote if you"
+          + " really mean it");
+    }
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      throw new IllegalArgumentException("--metrics-port must be between 0 and 65535 (got " + metricsPort + ")");
+    }
+    if (maxCallsPerConnection < 1) {
+      throw new IllegalArgumentException("--max-calls-per-connection must be positive");
     }
   }
 
   /** Defaults for tests and embedding: a free port on loopback. */
   public static ServerConfig forTests(Path dataDir) {
-    return new ServerConfig(0, "127.0.0.1", dataDir, "sqlite", null, 8, Duration.ofSeconds(5), 256, 4 << 20, false);
+    return new ServerConfig(0, "127.0.0.1", dataDir, "sqlite", null, 8, Duration.ofSeconds(5), 256, 4 << 20, false,
+        AuthMode.OFF, null, null, 100, null, "127.0.0.1", false);
+  }
+
+  /** The same configuration with another authentication mode. */
+  public ServerConfig withAuthMode(AuthMode mode) {
+    return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
+        allowInsecureRemote, mode, adminToken, tls, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs);
+  }
+
+  /** The same configuration with metrics on a free port. */
+  public ServerConfig withMetrics() {
+    return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
+        allowInsecureRemote, auth, adminToken, tls, maxCallsPerConnection, 0, bind, jsonLogs);
+  }
+
+  /** The same configuration with authentication on and the given bootstrap administrator token. */
+  public ServerConfig withAuth(String token) {
+    return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
+        allowInsecureRemote, AuthMode.ON, token, tls, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs);
+  }
+
+  /** The same configuration with TLS. */
+  public ServerConfig withTls(Tls t) {
+    return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
+        allowInsecureRemote, auth, adminToken, t, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs);
+  }
+
+  @Override
+  public String toString() {
+    return "ServerConfig[port=" + port + ", bind=" + bind + ", dataDir=" + dataDir + ", auth=" + auth
+        + ", adminToken=" + (adminToken == null ? "none" : "(set)") + ", tls=" + tls + "]";
   }
 
   public static boolean isLoopback(String host) {

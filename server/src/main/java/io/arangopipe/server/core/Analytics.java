@@ -126,6 +126,30 @@ public final class Analytics {
     return new Cursor(value, pos.afterKey());
   }
 
+  // ---- visibility ----------------------------------------------------------------------------------
+
+  /** The filter, narrowed to entities whose project the caller may read (entity queries). */
+  static Expr visibleTo(Principal who, Expr filter) {
+    return narrow(who, filter, Ref.Source.SELF);
+  }
+
+  /** The filter, narrowed to runs whose project the caller may read. */
+  static Expr runsVisibleTo(Principal who, Expr filter) {
+    return narrow(who, filter, Ref.Source.RUN);
+  }
+
+  private static Expr narrow(Principal who, Expr filter, Ref.Source source) {
+    java.util.Set<String> readable = who.readableProjects();
+    if (readable == null) {
+      return filter;
+    }
+    List<io.arangopipe.server.query.Literal> projects = new ArrayList<>();
+    projects.add(new io.arangopipe.server.query.Literal.Str(""));
+    readable.forEach(p -> projects.add(new io.arangopipe.server.query.Literal.Str(p)));
+    Expr visible = new Expr.In(Ref.Bound.system(source, Ref.SystemField.PROJECT), projects);
+    return filter == null ? visible : new Expr.And(List.of(filter, visible));
+  }
+
   // ---- entity lists with filters ------------------------------------------------------------------
 
   /**
@@ -134,13 +158,17 @@ public final class Analytics {
    * @throws InvalidArgumentException bad type name, filter, order or token (the message names the position)
    * @throws NotFoundException no such type
    */
-  public Page<VertexDoc> listEntities(String collection, String project, String filterText, String orderText,
+  public Page<VertexDoc> listEntities(Principal who, String collection, String project, String filterText, String orderText,
       List<Condition> extra, int pageSize, String pageToken) {
     Validate.typeName("collection", collection);
     Expr filter = filter("filter", filterText, Binder.Context.ENTITIES);
     OrderSpec order = orderBy("order_by", orderText, Binder.Context.ENTITIES);
     int size = PageTokens.pageSize(pageSize);
     String p = project == null ? "" : project;
+    if (!p.isEmpty()) {
+      who.requireRead(p, collection);
+    }
+    Expr narrowed = visibleTo(who, filter);
     List<Condition> conds = new ArrayList<>(extra);
     if (!p.isEmpty()) {
       conds.add(new Condition(new Field.Project(), p));
@@ -149,7 +177,7 @@ public final class Analytics {
     Cursor after = cursor(pageToken, hash);
     List<VertexDoc> rows = store.read(tx -> {
       MetadataCore.requireVertexTypeOf(tx, collection, "collection");
-      return tx.searchVertices(collection, conds, filter, order, after, size + 1);
+      return tx.searchVertices(collection, conds, narrowed, order, after, size + 1);
     });
     if (rows.size() <= size) {
       return new Page<>(rows, "");
@@ -165,7 +193,7 @@ public final class Analytics {
    * @throws InvalidArgumentException bad type, path, value, filter, order or token
    * @throws NotFoundException no such type
    */
-  public Page<VertexDoc> findEntities(String collection, String attribute, Object value, String project,
+  public Page<VertexDoc> findEntities(Principal who, String collection, String attribute, Object value, String project,
       String filterText, String orderText, int pageSize, String pageToken) {
     List<String> path = Validate.attributePath("attribute", attribute);
     Field field = path.size() == 1 && path.get(0).equals("name") ? new Field.Name()
@@ -181,8 +209,8 @@ public final class Analytics {
     if (v instanceof Map || v instanceof List) {
       throw new InvalidArgumentException("value", "must be a string, number, boolean or null");
     }
-    return listEntities(collection, project, filterText, orderText, List.of(new Condition(field, v)), pageSize,
-        pageToken);
+    return listEntities(who, collection, project, filterText, orderText, List.of(new Condition(field, v)),
+        pageSize, pageToken);
   }
 
   // ---- runs ----------------------------------------------------------------------------------------
@@ -191,7 +219,7 @@ public final class Analytics {
    * The runs of a project ("" = every project) with their dataset, featureset, model, params and
    * performance, filtered and ordered by any of their fields, a page at a time (keyset tokens).
    */
-  public Page<RunRow> searchRuns(String project, String filterText, String orderText, int pageSize,
+  public Page<RunRow> searchRuns(Principal who, String project, String filterText, String orderText, int pageSize,
       String pageToken) {
     String p = Validate.optionalProject("project", project);
     Expr filter = filter("filter", filterText, Binder.Context.RUNS);
@@ -199,7 +227,11 @@ public final class Analytics {
     int size = PageTokens.pageSize(pageSize);
     String hash = PageTokens.queryHash("runs", p, filterText, orderText);
     Cursor after = cursor(pageToken, hash);
-    List<RunRow> rows = store.read(tx -> tx.searchRuns(p, filter, order, after, size + 1));
+    if (!p.isEmpty()) {
+      who.requireRead(p, "runs");
+    }
+    Expr narrowed = runsVisibleTo(who, filter);
+    List<RunRow> rows = store.read(tx -> tx.searchRuns(p, narrowed, order, after, size + 1));
     if (rows.size() <= size) {
       return new Page<>(rows, "");
     }
@@ -239,14 +271,18 @@ public final class Analytics {
    *
    * @throws InvalidArgumentException bad fields, filter or limits
    */
-  public AggregateResult aggregate(String collection, String project, String filterText, List<GroupSpec> groups,
+  public AggregateResult aggregate(Principal who, String collection, String project, String filterText, List<GroupSpec> groups,
       List<AggregateSpec> aggregates, int orderByAggregate, boolean descending, int limit) {
     Binder.Context ctx = collection == null ? Binder.Context.RUNS : Binder.Context.ENTITIES;
     if (collection != null) {
       Validate.typeName("collection", collection);
     }
     String p = project == null ? "" : project;
-    Expr filter = filter("filter", filterText, ctx);
+    if (!p.isEmpty()) {
+      who.requireRead(p, collection == null ? "runs" : collection);
+    }
+    Expr filter = collection == null ? runsVisibleTo(who, filter("filter", filterText, ctx))
+        : visibleTo(who, filter("filter", filterText, ctx));
     if (groups.size() > MAX_GROUP_KEYS) {
       throw new InvalidArgumentException("group_by", "takes at most " + MAX_GROUP_KEYS + " keys");
     }
@@ -325,11 +361,11 @@ public final class Analytics {
       VertexDoc model, VertexDoc project) {}
 
   /** @throws NotFoundException no such run */
-  public RunRecipe runRecipe(String runId) {
+  public RunRecipe runRecipe(Principal who, String runId) {
     String key = Validate.key("run_id", runId);
     return store.read(tx -> {
-      VertexDoc run = tx.vertex(new EntityId(Schema.RUN, key)).orElseThrow(
-          () -> new NotFoundException("run/" + key, "run_id: no run has run_id \"" + key + "\""));
+      VertexDoc run = MetadataCore.readable(who, tx.vertex(new EntityId(Schema.RUN, key)).orElseThrow(
+          () -> new NotFoundException("run/" + key, "run_id: no run has run_id \"" + key + "\"")), "run_id");
       Views.RunView rv = core.loadRun(tx, run);
       VertexDoc fs = rv.featureset() == null ? null : tx.vertex(rv.featureset()).orElse(null);
       VertexDoc fsDataset = null;
@@ -360,8 +396,8 @@ public final class Analytics {
   public record ImpactResult(List<Impact> deployments, boolean truncated) {}
 
   /** @throws NotFoundException the entity does not exist */
-  public ImpactResult impact(String entityId) {
-    Views.Lineage l = core.lineage(entityId, Views.Direction.DOWNSTREAM, MetadataCore.MAX_DEPTH,
+  public ImpactResult impact(Principal who, String entityId) {
+    Views.Lineage l = core.lineage(who, entityId, Views.Direction.DOWNSTREAM, MetadataCore.MAX_DEPTH,
         MetadataCore.MAX_NODES, List.of(), List.of());
     return store.read(tx -> {
       List<Impact> out = new ArrayList<>();
@@ -426,7 +462,7 @@ public final class Analytics {
    * Per deployment (of a project, or the one with the tag), its newest serving measurements (oldest first)
    * and the dev performance of its run.
    */
-  public List<ServingVsDev> servingVsDev(String project, String deploymentTag, int maxPoints) {
+  public List<ServingVsDev> servingVsDev(Principal who, String project, String deploymentTag, int maxPoints) {
     int points = maxPoints == 0 ? DEFAULT_SERVING_POINTS : maxPoints;
     if (points < 1 || points > MAX_SERVING_POINTS) {
       throw new InvalidArgumentException("max_points", "must be between 1 and " + MAX_SERVING_POINTS);
@@ -442,12 +478,19 @@ public final class Analytics {
           throw new NotFoundException("deployment", "deployment_tag: no deployment has tag \""
               + Validate.printable(deploymentTag) + "\"");
         }
+        MetadataCore.readable(who, deps.get(0), "deployment_tag");
       } else {
+        if (!p.isEmpty()) {
+          who.requireRead(p, "deployments");
+        }
         List<Condition> conds = p.isEmpty() ? List.of() : List.of(new Condition(new Field.Project(), p));
         deps = tx.findVertices(new VertexQuery(Schema.DEPLOYMENT, conds, VertexQuery.Order.KEY, null, null, 1000));
       }
       List<ServingVsDev> out = new ArrayList<>();
       for (VertexDoc dep : deps) {
+        if (!who.canRead(dep.project())) {
+          continue;
+        }
         Object runKey = dep.doc().get("run_id");
         VertexDoc devPerf = null;
         if (runKey instanceof String k) {
@@ -470,15 +513,15 @@ public final class Analytics {
   public record HistoryEvent(long seq, Instant time, String actor, String action, Map<String, Object> changes) {}
 
   /** Who created an entity and when, then each later change, oldest first, a page at a time. */
-  public Page<HistoryEvent> history(String entityId, int pageSize, String pageToken) {
+  public Page<HistoryEvent> history(Principal who, String entityId, int pageSize, String pageToken) {
     EntityId id = Validate.id("id", entityId);
     int size = PageTokens.pageSize(pageSize);
     String hash = PageTokens.queryHash("history", id.toString());
     PageTokens.Position pos = PageTokens.decode(pageToken, hash);
     long after = pos == null ? -1 : parseSeq(pos.after());
     return store.read(tx -> {
-      VertexDoc v = tx.vertex(id).orElseThrow(() -> new NotFoundException(id.toString(), "id: " + id
-          + " does not exist"));
+      VertexDoc v = MetadataCore.readable(who, tx.vertex(id).orElseThrow(() -> new NotFoundException(
+          id.toString(), "id: " + id + " does not exist")), "id");
       List<HistoryEvent> events = new ArrayList<>();
       if (after < 0) {
         events.add(new HistoryEvent(0, v.createTime(), v.creator(), "CREATED", Map.of()));

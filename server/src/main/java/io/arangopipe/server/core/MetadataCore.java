@@ -240,25 +240,46 @@ public final class MetadataCore {
    * @throws InvalidArgumentException name or properties break the rules
    * @throws AlreadyExistsException a project with the name has other properties
    */
-  public VertexDoc createProject(String name, Map<String, Object> properties, String actor, Idempotency idem) {
+  public VertexDoc createProject(Principal who, String name, Map<String, Object> properties, Idempotency idem) {
+    String actor = who.name();
     Validate.projectName("name", name);
     Validate.document("properties", properties);
+    who.requireServerAdmin("create projects");
     return write(idem, VERTEX, tx -> registerNamed(tx, PROJECT, name, "", properties, actor));
   }
 
   /** @throws NotFoundException no project has the name */
-  public VertexDoc getProject(String name) {
+  public VertexDoc getProject(Principal who, String name) {
     Validate.required("name", name);
+    who.requireRead(name, "the project");
     return store.read(tx -> findProject(tx, name, "name"));
   }
 
   /** Projects in name order. @throws InvalidArgumentException bad page size or token */
-  public Page<VertexDoc> listProjects(int pageSize, String pageToken) {
+  public Page<VertexDoc> listProjects(Principal who, int pageSize, String pageToken) {
     int size = PageTokens.pageSize(pageSize);
     String hash = PageTokens.queryHash("projects");
     PageTokens.Position pos = PageTokens.decode(pageToken, hash);
-    List<VertexDoc> rows = store.read(tx -> tx.findVertices(new VertexQuery(PROJECT, List.of(),
-        VertexQuery.Order.NAME, pos == null ? null : pos.after(), pos == null ? null : pos.afterKey(), size + 1)));
+    Set<String> readable = who.readableProjects();
+    List<VertexDoc> rows = store.read(tx -> {
+      if (readable == null) {
+        return tx.findVertices(new VertexQuery(PROJECT, List.of(), VertexQuery.Order.NAME,
+            pos == null ? null : pos.after(), pos == null ? null : pos.afterKey(), size + 1));
+      }
+      // A caller with roles sees only their projects: few, so fetch them by name.
+      List<VertexDoc> mine = new ArrayList<>();
+      for (String name : readable) {
+        if (pos != null && name.compareTo(pos.after()) <= 0) {
+          continue;
+        }
+        tx.findVertices(new VertexQuery(PROJECT, List.of(new Condition(new Field.Name(), name)),
+            VertexQuery.Order.KEY, null, null, 1)).forEach(mine::add);
+        if (mine.size() > size) {
+          break;
+        }
+      }
+      return mine;
+    });
     return page(rows, size, hash, v -> v.name());
   }
 
@@ -292,7 +313,7 @@ public final class MetadataCore {
         VertexQuery.Order.KEY, null, null, 1));
     if (!existing.isEmpty()) {
       VertexDoc e = existing.get(0);
-      if (e.doc().equals(doc)) {
+      if (withoutLinksNotIn(e.doc(), doc).equals(doc)) {
         return e;
       }
       throw new AlreadyExistsException(e.id().toString(), collection + " named \"" + Validate.printable(name) + "\""
@@ -306,11 +327,13 @@ public final class MetadataCore {
   }
 
   /** @throws InvalidArgumentException, NotFoundException (project), AlreadyExistsException */
-  public VertexDoc registerDataset(
-      String name, String project, Map<String, Object> doc, String actor, Idempotency idem) {
+  public VertexDoc registerDataset(Principal who, 
+      String name, String project, Map<String, Object> doc, Idempotency idem) {
+    String actor = who.name();
     Validate.name("name", name);
     String p = Validate.optionalProject("project", project);
     Validate.document("document", doc);
+    who.requireWrite(p, "datasets");
     return write(idem, VERTEX, tx -> {
       requireProject(tx, p, "project");
       return registerNamed(tx, DATASETS, name, p, doc, actor);
@@ -323,15 +346,17 @@ public final class MetadataCore {
    * @throws InvalidArgumentException, NotFoundException (dataset, project), AlreadyExistsException (also when
    *     the name exists for another dataset)
    */
-  public VertexDoc registerFeatureset(
-      String name, String project, String datasetId, Map<String, Object> doc, String actor, Idempotency idem) {
+  public VertexDoc registerFeatureset(Principal who, 
+      String name, String project, String datasetId, Map<String, Object> doc, Idempotency idem) {
+    String actor = who.name();
     Validate.name("name", name);
     String p = Validate.optionalProject("project", project);
     EntityId dataset = Validate.idOf("dataset_id", datasetId, DATASETS);
     Validate.document("document", doc);
+    who.requireWrite(p, "featuresets");
     return write(idem, VERTEX, tx -> {
       requireProject(tx, p, "project");
-      requireVertex(tx, dataset, "dataset_id");
+      readable(who, requireVertex(tx, dataset, "dataset_id"), "dataset_id");
       VertexDoc fs = registerNamed(tx, FEATURESETS, name, p, doc, actor);
       Optional<EdgeDoc> link = tx.edgesOf(List.of(fs.id()), true, 1000).stream()
           .filter(e -> e.id().collection().equals(Schema.FEATURESET_DATASET)).findFirst();
@@ -346,11 +371,13 @@ public final class MetadataCore {
   }
 
   /** Registers a model and, with a project, its project -> model edge. */
-  public VertexDoc registerModel(
-      String name, String project, Map<String, Object> doc, String actor, Idempotency idem) {
+  public VertexDoc registerModel(Principal who, 
+      String name, String project, Map<String, Object> doc, Idempotency idem) {
+    String actor = who.name();
     Validate.name("name", name);
     String p = Validate.optionalProject("project", project);
     Validate.document("document", doc);
+    who.requireWrite(p, "models");
     return write(idem, VERTEX, tx -> {
       VertexDoc model;
       if (p.isEmpty()) {
@@ -366,9 +393,27 @@ public final class MetadataCore {
     });
   }
 
+  /** The vertex, if the caller may read it; PERMISSION_DENIED otherwise. */
+  static VertexDoc readable(Principal who, VertexDoc v, String field) {
+    if (!who.canRead(v.project())) {
+      who.requireRead(v.project(), field + " " + v.id());
+    }
+    return v;
+  }
+
   private static VertexDoc requireVertex(ReadTx tx, EntityId id, String field) {
     return tx.vertex(id).orElseThrow(() -> new NotFoundException(id.toString(),
         field + ": " + id + " does not exist"));
+  }
+
+  /**
+   * The stored document without the {@code related_*} link lists that LinkEntities added and the request
+   * does not mention, so that re-registering the original document after linking is still "the same".
+   */
+  private static Map<String, Object> withoutLinksNotIn(Map<String, Object> stored, Map<String, Object> request) {
+    Map<String, Object> out = new LinkedHashMap<>(stored);
+    out.keySet().removeIf(k -> k.startsWith("related_") && !request.containsKey(k));
+    return out;
   }
 
   /** Writes a built-in edge keyed like the seed library's: {@code <from_key>-<to_key>}. */
@@ -408,7 +453,8 @@ public final class MetadataCore {
    * @throws NotFoundException the model, dataset, featureset or project does not exist
    * @throws AlreadyExistsException the run_id exists with other content
    */
-  public RunView logRun(RunSpec spec, String actor, Idempotency idem) {
+  public RunView logRun(Principal who, RunSpec spec, Idempotency idem) {
+    String actor = who.name();
     String runKey = spec.runId() == null || spec.runId().isEmpty() ? null : Validate.key("run_id", spec.runId());
     String project = Validate.optionalProject("project", spec.project());
     String tag = Validate.tag("tag", spec.tag());
@@ -434,15 +480,16 @@ public final class MetadataCore {
     Validate.document("model_params", spec.modelParams() == null ? Map.of() : spec.modelParams());
     Validate.document("dev_perf", spec.devPerf() == null ? Map.of() : spec.devPerf());
 
+    who.requireWrite(project, "runs");
     return write(idem, runCodec, tx -> {
       String key = runKey == null ? keys.next() : runKey;
       requireProject(tx, project, "project");
-      requireVertex(tx, model, "model_id");
+      readable(who, requireVertex(tx, model, "model_id"), "model_id");
       if (dataset != null) {
-        requireVertex(tx, dataset, "dataset_id");
+        readable(who, requireVertex(tx, dataset, "dataset_id"), "dataset_id");
       }
       if (featureset != null) {
-        requireVertex(tx, featureset, "featureset_id");
+        readable(who, requireVertex(tx, featureset, "featureset_id"), "featureset_id");
       }
       Instant now = now();
       Instant startTime = start == null ? now : start;
@@ -551,7 +598,7 @@ public final class MetadataCore {
    * @throws InvalidArgumentException neither or both given
    * @throws NotFoundException no such run
    */
-  public RunView getRun(String runId, String tag) {
+  public RunView getRun(Principal who, String runId, String tag) {
     boolean byId = runId != null && !runId.isEmpty();
     boolean byTag = tag != null && !tag.isEmpty();
     if (byId == byTag) {
@@ -559,12 +606,12 @@ public final class MetadataCore {
     }
     if (byId) {
       String key = Validate.key("run_id", runId);
-      return store.read(tx -> loadRun(tx, tx.vertex(new EntityId(RUN, key)).orElseThrow(
-          () -> new NotFoundException("run/" + key, "run_id: no run has run_id \"" + key + "\""))));
+      return store.read(tx -> loadRun(tx, readable(who, tx.vertex(new EntityId(RUN, key)).orElseThrow(
+          () -> new NotFoundException("run/" + key, "run_id: no run has run_id \"" + key + "\"")), "run_id")));
     }
     Validate.tag("tag", tag);
     return store.read(tx -> {
-      VertexDoc latest = latestRun(tx, "tag", tag);
+      VertexDoc latest = latestRun(tx, "tag", tag, who);
       if (latest == null) {
         throw new NotFoundException("run", "tag: no run has tag \"" + Validate.printable(tag) + "\"");
       }
@@ -577,8 +624,8 @@ public final class MetadataCore {
         VertexQuery.Order.KEY, null, null, limit));
   }
 
-  private static VertexDoc latestRun(ReadTx tx, String attribute, String value) {
-    return runsWith(tx, attribute, value, 100_000).stream()
+  private static VertexDoc latestRun(ReadTx tx, String attribute, String value, Principal who) {
+    return runsWith(tx, attribute, value, 100_000).stream().filter(r -> who.canRead(r.project()))
         .max(Comparator.comparing((VertexDoc v) -> String.valueOf(v.doc().get("start_time")))
             .thenComparing(VertexDoc::createTime))
         .orElse(null);
@@ -593,8 +640,9 @@ public final class MetadataCore {
    * @throws FailedPreconditionException no run, or several runs, carry the tag
    * @throws AlreadyExistsException a deployment with the tag came from another run or has other properties
    */
-  public DeploymentView registerDeployment(String deploymentTag, String runId, DeploymentStatus status,
-      Map<String, Object> properties, String actor, Idempotency idem) {
+  public DeploymentView registerDeployment(Principal who, String deploymentTag, String runId, DeploymentStatus status,
+      Map<String, Object> properties, Idempotency idem) {
+    String actor = who.name();
     Validate.required("deployment_tag", deploymentTag);
     Validate.tag("deployment_tag", deploymentTag);
     String runKey = emptyToNull(runId) == null ? null : Validate.key("run_id", runId);
@@ -628,6 +676,7 @@ public final class MetadataCore {
       } else {
         run = runs.get(0);
       }
+      who.requireAdmin(run.project(), "deployments");
       RunView rv = loadRun(tx, run);
       if (rv.model() == null) {
         throw new FailedPreconditionException("RUN_HAS_NO_MODEL", "run \"" + run.id().key()
@@ -697,8 +746,8 @@ public final class MetadataCore {
   }
 
   /** @throws NotFoundException no deployment has the tag */
-  public DeploymentView getDeployment(String tag) {
-    return store.read(tx -> loadDeployment(tx, findDeployment(tx, tag)));
+  public DeploymentView getDeployment(Principal who, String tag) {
+    return store.read(tx -> loadDeployment(tx, readable(who, findDeployment(tx, tag), "deployment_tag")));
   }
 
   /**
@@ -707,14 +756,16 @@ public final class MetadataCore {
    * @throws NotFoundException no deployment has the tag
    * @throws FailedPreconditionException the transition is not allowed
    */
-  public DeploymentView updateDeploymentStatus(String tag, DeploymentStatus status, String actor,
+  public DeploymentView updateDeploymentStatus(Principal who, String tag, DeploymentStatus status,
       Idempotency idem) {
+    String actor = who.name();
     Validate.required("deployment_tag", tag);
     if (status == null) {
       throw new InvalidArgumentException("status", "is required: SCHEDULED, ACTIVE or ARCHIVED");
     }
     return write(idem, deploymentCodec, tx -> {
       VertexDoc dep = findDeployment(tx, tag);
+      who.requireAdmin(dep.project(), "deployments");
       DeploymentStatus current = DeploymentStatus.valueOf(String.valueOf(dep.doc().get("status")));
       if (current == status) {
         return loadDeployment(tx, dep);
@@ -744,9 +795,10 @@ public final class MetadataCore {
    * @throws NotFoundException no deployment has the tag
    * @throws FailedPreconditionException the deployment is archived
    */
-  public VertexDoc logServingPerf(String tag, Map<String, Object> metrics, Instant time, String actor,
+  public VertexDoc logServingPerf(Principal who, String tag, Map<String, Object> metrics, Instant time,
       Idempotency idem) {
-    return logServingPerfBatch(List.of(new ServingRecord(tag, metrics, time)), "", actor, idem).get(0);
+    String actor = who.name();
+    return logServingPerfBatch(who, List.of(new ServingRecord(tag, metrics, time)), "", idem).get(0);
   }
 
   /**
@@ -754,8 +806,9 @@ public final class MetadataCore {
    * field names in errors (e.g. {@code records}); with an empty prefix, fields are named as in
    * LogServingPerf.
    */
-  public List<VertexDoc> logServingPerfBatch(List<ServingRecord> records, String field, String actor,
+  public List<VertexDoc> logServingPerfBatch(Principal who, List<ServingRecord> records, String field,
       Idempotency idem) {
+    String actor = who.name();
     if (records.isEmpty() || records.size() > MAX_SERVING_BATCH) {
       throw new InvalidArgumentException(field.isEmpty() ? "records" : field, "a batch holds 1 to "
           + MAX_SERVING_BATCH + " records (got " + records.size() + ")");
@@ -782,6 +835,7 @@ public final class MetadataCore {
         VertexDoc dep = deployments.get(r.deploymentTag());
         if (dep == null) {
           dep = findDeployment(tx, r.deploymentTag(), prefix + "deployment_tag");
+          who.requireWrite(dep.project(), "serving performance");
           deployments.put(r.deploymentTag(), dep);
         }
         if (DeploymentStatus.ARCHIVED.name().equals(dep.doc().get("status"))) {
@@ -827,14 +881,18 @@ public final class MetadataCore {
   // ---- lookups -----------------------------------------------------------------------------------
 
   /** @throws InvalidArgumentException malformed id; @throws NotFoundException no such document */
-  public VertexOrEdge getEntity(String id) {
+  public VertexOrEdge getEntity(Principal who, String id) {
     EntityId eid = Validate.id("id", id);
     return store.read(tx -> {
       CollectionDef def = requireType(tx, eid.collection(), "id");
       if (def.isEdge()) {
-        return new VertexOrEdge(null, tx.edge(eid).orElseThrow(() -> notFound(eid)));
+        EdgeDoc e = tx.edge(eid).orElseThrow(() -> notFound(eid));
+        for (EntityId end : List.of(e.from(), e.to())) {
+          tx.vertex(end).ifPresent(v -> readable(who, v, "id"));
+        }
+        return new VertexOrEdge(null, e);
       }
-      return new VertexOrEdge(tx.vertex(eid).orElseThrow(() -> notFound(eid)), null);
+      return new VertexOrEdge(readable(who, tx.vertex(eid).orElseThrow(() -> notFound(eid)), "id"), null);
     });
   }
 
@@ -844,7 +902,7 @@ public final class MetadataCore {
 
   private static CollectionDef requireType(ReadTx tx, String name, String field) {
     return tx.collection(name).orElseThrow(() -> new NotFoundException(name, field + ": there is no type \""
-        + Validate.printable(name) + "\"; AdminService.ListTypes lists them"));
+        + Validate.printable(name) + "\"; AdminService.ListTypes lists them", "TYPE_NOT_FOUND"));
   }
 
   static CollectionDef requireVertexTypeOf(ReadTx tx, String name, String field) {
@@ -865,10 +923,13 @@ public final class MetadataCore {
    * @throws NotFoundException no such type or entity
    * @throws FailedPreconditionException several projects have an entity with the name
    */
-  public VertexDoc lookupEntity(String collection, String name, String project) {
+  public VertexDoc lookupEntity(Principal who, String collection, String name, String project) {
     Validate.typeName("collection", collection);
     Validate.required("name", name);
     String p = project == null ? "" : project;
+    if (!p.isEmpty()) {
+      who.requireRead(p, collection);
+    }
     return store.read(tx -> {
       requireVertexType(tx, collection, "collection");
       List<Condition> conds = new ArrayList<>();
@@ -877,7 +938,7 @@ public final class MetadataCore {
         conds.add(new Condition(new Field.Project(), p));
       }
       List<VertexDoc> found = tx.findVertices(new VertexQuery(collection, conds, VertexQuery.Order.KEY, null, null,
-          11));
+          11)).stream().filter(v -> who.canRead(v.project())).toList();
       if (found.isEmpty()) {
         throw new NotFoundException(collection, "name: no " + collection + " entity is named \""
             + Validate.printable(name) + "\"" + (p.isEmpty() ? "" : " in project \"" + p + "\""));
@@ -909,12 +970,14 @@ public final class MetadataCore {
    * @throws NotFoundException either entity does not exist
    * @throws FailedPreconditionException the attribute exists and is not a list
    */
-  public VertexDoc linkEntities(String fromId, String toId, String actor, Idempotency idem) {
+  public VertexDoc linkEntities(Principal who, String fromId, String toId, Idempotency idem) {
+    String actor = who.name();
     EntityId from = Validate.id("from_id", fromId);
     EntityId to = Validate.id("to_id", toId);
     return write(idem, VERTEX, tx -> {
       VertexDoc src = requireVertex(tx, from, "from_id");
-      requireVertex(tx, to, "to_id");
+      who.requireWrite(src.project(), "links");
+      readable(who, requireVertex(tx, to, "to_id"), "to_id");
       String attr = "related_" + to.collection();
       Map<String, Object> doc = new LinkedHashMap<>(src.doc());
       Object current = doc.get(attr);
@@ -944,8 +1007,9 @@ public final class MetadataCore {
    * @throws FailedPreconditionException a built-in or edge type
    * @throws AlreadyExistsException key or name taken by a different document
    */
-  public VertexDoc insertVertex(String collection, String key, String name, String project,
-      Map<String, Object> doc, String actor, Idempotency idem) {
+  public VertexDoc insertVertex(Principal who, String collection, String key, String name, String project,
+      Map<String, Object> doc, Idempotency idem) {
+    String actor = who.name();
     Validate.typeName("collection", collection);
     String k = emptyToNull(key) == null ? null : Validate.key("key", key);
     String n = emptyToNull(name) == null ? null : Validate.name("name", name);
@@ -954,6 +1018,7 @@ public final class MetadataCore {
     return write(idem, VERTEX, tx -> {
       CollectionDef def = requireType(tx, collection, "collection");
       requireCustom(def, "collection", def.isEdge() ? "it is an edge type; use InsertEdge" : null);
+      who.requireWrite(p, collection);
       requireProject(tx, p, "project");
       if (k != null) {
         Optional<VertexDoc> existing = tx.vertex(new EntityId(collection, k));
@@ -993,8 +1058,9 @@ public final class MetadataCore {
    * @throws FailedPreconditionException built-in or vertex type, or vertices of types it does not connect
    * @throws AlreadyExistsException the edge exists with another document
    */
-  public EdgeDoc insertEdge(String collection, String fromId, String toId, Map<String, Object> doc, String actor,
+  public EdgeDoc insertEdge(Principal who, String collection, String fromId, String toId, Map<String, Object> doc,
       Idempotency idem) {
+    String actor = who.name();
     Validate.typeName("collection", collection);
     EntityId from = Validate.id("from_id", fromId);
     EntityId to = Validate.id("to_id", toId);
@@ -1010,8 +1076,9 @@ public final class MetadataCore {
         throw new FailedPreconditionException("EDGE_TYPE_MISMATCH", "to_id: edges of \"" + collection
             + "\" point to " + def.toTypes() + ", not " + to.collection());
       }
-      requireVertex(tx, from, "from_id");
-      requireVertex(tx, to, "to_id");
+      VertexDoc fromDoc = requireVertex(tx, from, "from_id");
+      who.requireWrite(fromDoc.project(), collection);
+      readable(who, requireVertex(tx, to, "to_id"), "to_id");
       Optional<EdgeDoc> existing = tx.edgeBetween(collection, from, to);
       if (existing.isPresent()) {
         if (existing.get().doc().equals(doc)) {
@@ -1027,8 +1094,9 @@ public final class MetadataCore {
   }
 
   /** Adds a custom vertex type; an existing vertex type is returned. @throws AlreadyExistsException an edge type */
-  public TypeInfo addVertexType(String name, Idempotency idem) {
+  public TypeInfo addVertexType(Principal who, String name, Idempotency idem) {
     Validate.typeName("name", name);
+    who.requireServerAdmin("add types");
     return write(idem, typeCodec, tx -> {
       Optional<CollectionDef> existing = tx.collection(name);
       if (existing.isPresent()) {
@@ -1049,8 +1117,9 @@ public final class MetadataCore {
    * @throws NotFoundException a from/to vertex type does not exist
    * @throws AlreadyExistsException the name exists with another definition
    */
-  public TypeInfo addEdgeType(String name, List<String> fromTypes, List<String> toTypes, Idempotency idem) {
+  public TypeInfo addEdgeType(Principal who, String name, List<String> fromTypes, List<String> toTypes, Idempotency idem) {
     Validate.typeName("name", name);
+    who.requireServerAdmin("add types");
     List<String> from = typeList("from_types", fromTypes);
     List<String> to = typeList("to_types", toTypes);
     return write(idem, typeCodec, tx -> {
@@ -1092,8 +1161,9 @@ public final class MetadataCore {
    * @throws NotFoundException no such type
    * @throws FailedPreconditionException built-in, an edge type, documents present without purge, or referenced
    */
-  public long removeVertexType(String name, boolean purge, Idempotency idem) {
+  public long removeVertexType(Principal who, String name, boolean purge, Idempotency idem) {
     Validate.typeName("name", name);
+    who.requireServerAdmin("remove types");
     return write(idem, COUNT, tx -> {
       CollectionDef def = requireType(tx, name, "name");
       requireCustom(def, "name", def.isEdge() ? "it is an edge type; use RemoveEdgeType" : null);
@@ -1109,8 +1179,9 @@ public final class MetadataCore {
   }
 
   /** Removes a custom edge type. Same errors as {@link #removeVertexType}, but never "referenced". */
-  public long removeEdgeType(String name, boolean purge, Idempotency idem) {
+  public long removeEdgeType(Principal who, String name, boolean purge, Idempotency idem) {
     Validate.typeName("name", name);
+    who.requireServerAdmin("remove types");
     return write(idem, COUNT, tx -> {
       CollectionDef def = requireType(tx, name, "name");
       requireCustom(def, "name", def.isEdge() ? null : "it is a vertex type; use RemoveVertexType");
@@ -1122,19 +1193,20 @@ public final class MetadataCore {
     long n = tx.count(name);
     if (n > 0 && !purge) {
       throw new FailedPreconditionException("TYPE_NOT_EMPTY", "name: \"" + name + "\" holds " + n
-          + " documents; pass purge=true to delete them with the type");
+          + (n == 1 ? " document" : " documents") + "; pass purge=true to delete them with the type");
     }
     return tx.dropCollection(name);
   }
 
   /** @throws NotFoundException no such type */
-  public TypeInfo getType(String name) {
+  public TypeInfo getType(Principal who, String name) {
     Validate.typeName("name", name);
     return store.read(tx -> new TypeInfo(requireType(tx, name, "name"), tx.count(name)));
   }
 
-  public List<TypeInfo> listTypes() {
-    return store.read(tx -> tx.collections().stream().map(d -> new TypeInfo(d, tx.count(d.name()))).toList());
+  public List<TypeInfo> listTypes(Principal who) {
+    return store.read(tx -> tx.collections().stream().filter(d -> !d.name().startsWith("_"))
+        .map(d -> new TypeInfo(d, tx.count(d.name()))).toList());
   }
 
   // ---- lineage -----------------------------------------------------------------------------------
@@ -1145,13 +1217,14 @@ public final class MetadataCore {
    * @throws InvalidArgumentException malformed id, or limits out of range
    * @throws NotFoundException the start entity does not exist
    */
-  public Lineage lineage(String startId, Direction direction, int maxDepth, int maxNodes,
+  public Lineage lineage(Principal who, String startId, Direction direction, int maxDepth, int maxNodes,
       List<String> vertexTypes, List<String> edgeTypes) {
-    return lineage(List.of(startId == null ? "" : startId), direction, maxDepth, maxNodes, vertexTypes, edgeTypes);
+    return lineage(who, List.of(startId == null ? "" : startId), direction, maxDepth, maxNodes, vertexTypes,
+        edgeTypes);
   }
 
   /** From several start entities (at most {@link #MAX_START}); optional vertex and edge type filters. */
-  public Lineage lineage(List<String> startIds, Direction direction, int maxDepth, int maxNodes,
+  public Lineage lineage(Principal who, List<String> startIds, Direction direction, int maxDepth, int maxNodes,
       List<String> vertexTypes, List<String> edgeTypes) {
     if (startIds.isEmpty() || startIds.size() > MAX_START) {
       throw new InvalidArgumentException("start_ids", "must name 1 to " + MAX_START + " entities");
@@ -1179,18 +1252,18 @@ public final class MetadataCore {
       etypes.add(Validate.typeName("edge_types[" + i + "]", edgeTypes.get(i)));
     }
     Direction dir = direction == null ? Direction.BOTH : direction;
-    return store.read(tx -> traverse(tx, starts, dir, depth, nodes, vtypes, etypes));
+    return store.read(tx -> traverse(tx, who, starts, dir, depth, nodes, vtypes, etypes));
   }
 
   /** The ids of up to {@link #MAX_START} entities of a type matching a filter, to start a traversal from. */
-  public List<String> startIds(String collection, String filterText) {
+  public List<String> startIds(Principal who, String collection, String filterText) {
     Validate.typeName("start_collection", collection);
     io.arangopipe.server.query.Expr filter = Analytics.filter("start_filter", filterText,
         io.arangopipe.server.query.Binder.Context.ENTITIES);
     List<VertexDoc> found = store.read(tx -> {
       requireVertexType(tx, collection, "start_collection");
-      return tx.searchVertices(collection, List.of(), filter, io.arangopipe.server.query.OrderSpec.BY_KEY, null,
-          MAX_START + 1);
+      return tx.searchVertices(collection, List.of(), Analytics.visibleTo(who, filter),
+          io.arangopipe.server.query.OrderSpec.BY_KEY, null, MAX_START + 1);
     });
     if (found.size() > MAX_START) {
       throw new InvalidArgumentException("start_filter", "matches more than " + MAX_START
@@ -1202,14 +1275,17 @@ public final class MetadataCore {
     return found.stream().map(v -> v.id().toString()).toList();
   }
 
-  private static Lineage traverse(ReadTx tx, List<EntityId> starts, Direction dir, int maxDepth, int maxNodes,
-      Set<String> vertexTypes, Set<String> edgeTypes) {
+  private static Lineage traverse(ReadTx tx, Principal who, List<EntityId> starts, Direction dir, int maxDepth,
+      int maxNodes, Set<String> vertexTypes, Set<String> edgeTypes) {
     List<VertexDoc> firsts = new ArrayList<>();
     for (EntityId start : starts) {
       requireVertexType(tx, start.collection(), "start_id");
-      firsts.add(tx.vertex(start).orElseThrow(() -> new NotFoundException(start.toString(),
-          "start_id: " + start + " does not exist")));
+      firsts.add(readable(who, tx.vertex(start).orElseThrow(() -> new NotFoundException(start.toString(),
+          "start_id: " + start + " does not exist")), "start_id"));
     }
+    // Entities the caller may not read are not entered: the traversal goes around them.
+    Set<String> readable = who.readableProjects();
+    Map<EntityId, Boolean> visibleCache = new HashMap<>();
     Map<String, CollectionDef> defs = new HashMap<>();
     for (CollectionDef d : tx.collections()) {
       defs.put(d.name(), d);
@@ -1241,6 +1317,10 @@ public final class MetadataCore {
             }
             EntityId other = outbound ? e.to() : e.from();
             if (!vertexTypes.isEmpty() && !vertexTypes.contains(other.collection())) {
+              continue;
+            }
+            if (readable != null && !visibleCache.computeIfAbsent(other,
+                id -> tx.vertex(id).map(v -> who.canRead(v.project())).orElse(false))) {
               continue;
             }
             if (!visited.contains(other)) {

@@ -10,7 +10,9 @@ public abstract sealed class StoreException extends RuntimeException
         AlreadyExistsException,
         FailedPreconditionException,
         AbortedException,
-        UnavailableException {
+        UnavailableException,
+        PermissionDeniedException,
+        UnauthenticatedException {
 
   private static final long serialVersionUID = 1L;
 

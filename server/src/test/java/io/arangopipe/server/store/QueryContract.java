@@ -36,12 +36,14 @@ public abstract class QueryContract {
 
   protected abstract GraphStore open(Path dir);
 
+  private static final io.arangopipe.server.core.Principal ANY = io.arangopipe.server.core.Principal.ANONYMOUS;
+
   @BeforeEach
   void setUp() {
     store = open(dir);
     core = new MetadataCore(store, Clock.systemUTC());
     analytics = new Analytics(store, core);
-    core.addVertexType("things", null);
+    core.addVertexType(ANY, "things", null);
     insert("a", "alpha", "p1", doc("score", 3, "tag", "x", "flag", true, "tags", List.of("red", "blue"),
         "nested", doc("v", 1.5), "t", "2024-01-02T00:00:00.000000Z", "fixed acidity", 7.4));
     insert("b", "beta", "p2", doc("score", 7.5, "tag", "y", "flag", false, "tags", List.of("blue"),
@@ -72,7 +74,7 @@ public abstract class QueryContract {
   }
 
   private List<String> where(String filter) {
-    return analytics.listEntities("things", "", filter, "", List.of(), 100, "").items().stream()
+    return analytics.listEntities(ANY, "things", "", filter, "", List.of(), 100, "").items().stream()
         .map(v -> v.id().key()).toList();
   }
 
@@ -80,7 +82,7 @@ public abstract class QueryContract {
     List<String> out = new ArrayList<>();
     String token = "";
     do {
-      Views.Page<VertexDoc> page = analytics.listEntities("things", "", filter, orderBy, List.of(), 1, token);
+      Views.Page<VertexDoc> page = analytics.listEntities(ANY, "things", "", filter, orderBy, List.of(), 1, token);
       page.items().forEach(v -> out.add(v.id().key()));
       token = page.nextPageToken();
     } while (!token.isEmpty());
@@ -176,31 +178,31 @@ public abstract class QueryContract {
 
   /** Three runs on two datasets, two featuresets and two model types. */
   private void pipeline() {
-    core.createProject("wine", Map.of(), "t", null);
-    VertexDoc red = core.registerDataset("red-wine", "wine", doc("rows", 1599), "t", null);
-    VertexDoc white = core.registerDataset("white-wine", "wine", doc("rows", 4898), "t", null);
-    VertexDoc fsA = core.registerFeatureset("all-attrs", "wine", red.id().toString(),
-        doc("transform", "scale", "attributes", List.of("fixed acidity", "alcohol")), "t", null);
-    VertexDoc fsB = core.registerFeatureset("no-acidity", "wine", white.id().toString(),
-        doc("transform", "log", "attributes", List.of("alcohol")), "t", null);
-    VertexDoc lasso = core.registerModel("lasso", "wine", doc("type", "LASSO"), "t", null);
-    VertexDoc rf = core.registerModel("forest", "wine", doc("type", "RandomForest"), "t", null);
+    core.createProject(ANY, "wine", Map.of(), null);
+    VertexDoc red = core.registerDataset(ANY, "red-wine", "wine", doc("rows", 1599), null);
+    VertexDoc white = core.registerDataset(ANY, "white-wine", "wine", doc("rows", 4898), null);
+    VertexDoc fsA = core.registerFeatureset(ANY, "all-attrs", "wine", red.id().toString(),
+        doc("transform", "scale", "attributes", List.of("fixed acidity", "alcohol")), null);
+    VertexDoc fsB = core.registerFeatureset(ANY, "no-acidity", "wine", white.id().toString(),
+        doc("transform", "log", "attributes", List.of("alcohol")), null);
+    VertexDoc lasso = core.registerModel(ANY, "lasso", "wine", doc("type", "LASSO"), null);
+    VertexDoc rf = core.registerModel(ANY, "forest", "wine", doc("type", "RandomForest"), null);
     run("r1", "2023-06-01T00:00:00Z", lasso, red, fsA, 0.5, 0.01);
     run("r2", "2024-02-01T00:00:00Z", rf, red, fsA, 0.3, 0.1);
     run("r3", "2024-03-05T00:00:00Z", rf, white, fsB, 0.4, 0.1);
   }
 
   private void run(String id, String start, VertexDoc model, VertexDoc ds, VertexDoc fs, double rmse, double alpha) {
-    core.logRun(new MetadataCore.RunSpec(id, "wine", "nightly", "", Instant.parse(start), null, null,
+    core.logRun(ANY, new MetadataCore.RunSpec(id, "wine", "nightly", "", Instant.parse(start), null, null,
         model.id().toString(), ds.id().toString(), fs.id().toString(), doc("alpha", alpha),
-        doc("rmse", rmse), Map.of()), "t", null);
+        doc("rmse", rmse), Map.of()), null);
   }
 
   private List<String> runs(String filter, String order) {
     List<String> out = new ArrayList<>();
     String token = "";
     do {
-      Views.Page<RunRow> page = analytics.searchRuns("wine", filter, order, 2, token);
+      Views.Page<RunRow> page = analytics.searchRuns(ANY, "wine", filter, order, 2, token);
       page.items().forEach(r -> out.add(r.run().id().key()));
       token = page.nextPageToken();
     } while (!token.isEmpty());
@@ -226,7 +228,7 @@ public abstract class QueryContract {
   @Test
   void aRunRowCarriesEverythingItIsLinkedTo() {
     pipeline();
-    RunRow r = analytics.searchRuns("wine", "run.key = 'r3'", "", 10, "").items().get(0);
+    RunRow r = analytics.searchRuns(ANY, "wine", "run.key = 'r3'", "", 10, "").items().get(0);
     assertThat(r.dataset().name()).isEqualTo("white-wine");
     assertThat(r.featureset().name()).isEqualTo("no-acidity");
     assertThat(r.model().name()).isEqualTo("forest");
@@ -238,7 +240,7 @@ public abstract class QueryContract {
   void aggregatesGroupCountAndSummarise() {
     pipeline();
     // a. modelling techniques used for the task, with counts.
-    Analytics.AggregateResult byType = analytics.aggregate(null, "wine", "",
+    Analytics.AggregateResult byType = analytics.aggregate(ANY, null, "wine", "",
         List.of(new Analytics.GroupSpec("model.type", Aggregation.Bucket.NONE, null)),
         List.of(new Analytics.AggregateSpec(Aggregation.Function.COUNT, null),
             new Analytics.AggregateSpec(Aggregation.Function.MEAN, "devperf.rmse"),
@@ -265,7 +267,7 @@ public abstract class QueryContract {
     assertThat(byType.groupColumns()).containsExactly("model.type");
 
     // d. runs whose featureset has an attribute against runs whose featureset lacks it.
-    Analytics.AggregateResult split = analytics.aggregate(null, "wine", "",
+    Analytics.AggregateResult split = analytics.aggregate(ANY, null, "wine", "",
         List.of(new Analytics.GroupSpec(null, null, "featureset.attributes CONTAINS 'fixed acidity'")),
         List.of(new Analytics.AggregateSpec(Aggregation.Function.COUNT, null),
             new Analytics.AggregateSpec(Aggregation.Function.MEAN, "devperf.rmse")), -1, false, 0);
@@ -273,14 +275,14 @@ public abstract class QueryContract {
     assertThat(split.rows().get(1).values().get(0)).isEqualTo(2L);
 
     // e. datasets used per year.
-    Analytics.AggregateResult perYear = analytics.aggregate(null, "wine", "",
+    Analytics.AggregateResult perYear = analytics.aggregate(ANY, null, "wine", "",
         List.of(new Analytics.GroupSpec("start_time", Aggregation.Bucket.YEAR, null)),
         List.of(new Analytics.AggregateSpec(Aggregation.Function.COUNT_DISTINCT, "dataset.id")), -1, false, 0);
     assertThat(perYear.rows()).extracting(Aggregation.Row::keys).containsExactly(List.of("2023"), List.of("2024"));
     assertThat(perYear.rows().get(1).values()).containsExactly(2L);
 
     // c. featuresets ranked by their best run, best first.
-    Analytics.AggregateResult ranked = analytics.aggregate(null, "wine", "",
+    Analytics.AggregateResult ranked = analytics.aggregate(ANY, null, "wine", "",
         List.of(new Analytics.GroupSpec("featureset.name", Aggregation.Bucket.NONE, null)),
         List.of(new Analytics.AggregateSpec(Aggregation.Function.MIN, "devperf.rmse")), 0, false, 1);
     assertThat(ranked.rows()).hasSize(1);
@@ -288,7 +290,7 @@ public abstract class QueryContract {
     assertThat(ranked.truncated()).isTrue();
 
     // Entities: models per type, by month of creation.
-    Analytics.AggregateResult models = analytics.aggregate("models", "wine", "type != 'none'",
+    Analytics.AggregateResult models = analytics.aggregate(ANY, "models", "wine", "type != 'none'",
         List.of(new Analytics.GroupSpec("type", Aggregation.Bucket.NONE, null),
             new Analytics.GroupSpec("create_time", Aggregation.Bucket.MONTH, null)),
         List.of(new Analytics.AggregateSpec(Aggregation.Function.COUNT, null)), -1, false, 0);

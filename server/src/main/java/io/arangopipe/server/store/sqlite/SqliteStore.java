@@ -23,6 +23,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BooleanSupplier;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.ProgressHandler;
@@ -46,18 +52,23 @@ public final class SqliteStore implements GraphStore {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
 
   /** Tunables. */
-  public record Options(int readers, int maxBatch, int queueCapacity, Cancellation cancellation) {
+  public record Options(int readers, int maxBatch, int queueCapacity, Cancellation cancellation,
+      MeterRegistry metrics) {
     public static Options defaults() {
       return new Options(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 256, 10_000,
-          Cancellation.NEVER);
+          Cancellation.NEVER, new CompositeMeterRegistry());
     }
 
     public Options withCancellation(Cancellation c) {
-      return new Options(readers, maxBatch, queueCapacity, c);
+      return new Options(readers, maxBatch, queueCapacity, c, metrics);
     }
 
     public Options withMaxBatch(int n) {
-      return new Options(readers, n, queueCapacity, cancellation);
+      return new Options(readers, n, queueCapacity, cancellation, metrics);
+    }
+
+    public Options withMetrics(MeterRegistry m) {
+      return new Options(readers, maxBatch, queueCapacity, cancellation, m);
     }
   }
 
@@ -73,13 +84,16 @@ public final class SqliteStore implements GraphStore {
   private final BlockingQueue<Task<?>> queue;
   private final Options options;
   private final Thread writerThread;
+  private final DistributionSummary batchSizes;
+  private final Timer commits;
+  private final Counter failedBatches;
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private volatile boolean closing;
 
   private SqliteStore(Path dataDir, Options options) throws SQLException, IOException {
     this.options = options;
     Files.createDirectories(dataDir);
-    this.file = dataDir.resolve("arangopipe.db").toAbsolutePath();
+    this.file = dataDir.resolve("arangopipe.db").toAbsolutePath().normalize();
     this.lockChannel = FileChannel.open(dataDir.resolve("arangopipe.lock"),
         StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock l;
@@ -104,6 +118,16 @@ public final class SqliteStore implements GraphStore {
       readers.add(r);
     }
     this.queue = new LinkedBlockingQueue<>(options.queueCapacity());
+    MeterRegistry m = options.metrics();
+    this.batchSizes = DistributionSummary.builder("arangopipe.store.write.batch.size")
+        .description("writes committed together by one transaction (group commit)").register(m);
+    this.commits = Timer.builder("arangopipe.store.commit")
+        .description("time from BEGIN to a durable COMMIT of one write batch").publishPercentileHistogram()
+        .register(m);
+    this.failedBatches = Counter.builder("arangopipe.store.write.failures")
+        .description("write batches SQLite could not commit").register(m);
+    Gauge.builder("arangopipe.store.write.queue", queue, BlockingQueue::size)
+        .description("writes waiting for the writer thread").register(m);
     this.writerThread = new Thread(this::writerLoop, "arangopipe-sqlite-writer");
     writerThread.setDaemon(false);
     writerThread.start();
@@ -261,13 +285,17 @@ public final class SqliteStore implements GraphStore {
   }
 
   private void runBatch(List<Task<?>> batch) {
+    long start = System.nanoTime();
     try (Statement s = writer.createStatement()) {
       s.execute("BEGIN IMMEDIATE");
       for (Task<?> t : batch) {
         runInSavepoint(s, t);
       }
       s.execute("COMMIT");
+      commits.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      batchSizes.record(batch.size());
     } catch (SQLException | SqliteFailure e) {
+      failedBatches.increment();
       SQLException cause = e instanceof SqliteFailure f ? f.sqlCause() : (SQLException) e;
       rollbackQuietly();
       if (batch.size() > 1) {
