@@ -16,12 +16,18 @@ import io.arangopipe.v1.CompareServingToDevRequest;
 import io.arangopipe.v1.CompareServingToDevResponse;
 import io.arangopipe.v1.CreateProjectRequest;
 import io.arangopipe.v1.CreateProjectResponse;
+import io.arangopipe.v1.CreateTokenRequest;
+import io.arangopipe.v1.CreateTokenResponse;
+import io.arangopipe.v1.CreateUserRequest;
+import io.arangopipe.v1.CreateUserResponse;
 import io.arangopipe.v1.Deployment;
 import io.arangopipe.v1.DeploymentStatus;
 import io.arangopipe.v1.Entity;
 import io.arangopipe.v1.EntityType;
 import io.arangopipe.v1.FindEntitiesRequest;
 import io.arangopipe.v1.FindEntitiesResponse;
+import io.arangopipe.v1.GetCurrentUserRequest;
+import io.arangopipe.v1.GetCurrentUserResponse;
 import io.arangopipe.v1.GetDeploymentRequest;
 import io.arangopipe.v1.GetDeploymentResponse;
 import io.arangopipe.v1.GetEntityRequest;
@@ -40,6 +46,8 @@ import io.arangopipe.v1.GetRunRequest;
 import io.arangopipe.v1.GetRunResponse;
 import io.arangopipe.v1.GetTypeRequest;
 import io.arangopipe.v1.GetTypeResponse;
+import io.arangopipe.v1.GrantRoleRequest;
+import io.arangopipe.v1.GrantRoleResponse;
 import io.arangopipe.v1.InsertEdgeRequest;
 import io.arangopipe.v1.InsertEdgeResponse;
 import io.arangopipe.v1.InsertVertexRequest;
@@ -51,8 +59,12 @@ import io.arangopipe.v1.ListEntitiesRequest;
 import io.arangopipe.v1.ListEntitiesResponse;
 import io.arangopipe.v1.ListProjectsRequest;
 import io.arangopipe.v1.ListProjectsResponse;
+import io.arangopipe.v1.ListTokensRequest;
+import io.arangopipe.v1.ListTokensResponse;
 import io.arangopipe.v1.ListTypesRequest;
 import io.arangopipe.v1.ListTypesResponse;
+import io.arangopipe.v1.ListUsersRequest;
+import io.arangopipe.v1.ListUsersResponse;
 import io.arangopipe.v1.LogRunRequest;
 import io.arangopipe.v1.LogRunResponse;
 import io.arangopipe.v1.LogServingPerfRequest;
@@ -72,13 +84,21 @@ import io.arangopipe.v1.RemoveEdgeTypeRequest;
 import io.arangopipe.v1.RemoveEdgeTypeResponse;
 import io.arangopipe.v1.RemoveVertexTypeRequest;
 import io.arangopipe.v1.RemoveVertexTypeResponse;
+import io.arangopipe.v1.RevokeRoleRequest;
+import io.arangopipe.v1.RevokeRoleResponse;
+import io.arangopipe.v1.RevokeTokenRequest;
+import io.arangopipe.v1.RevokeTokenResponse;
+import io.arangopipe.v1.Role;
 import io.arangopipe.v1.SearchRunsRequest;
 import io.arangopipe.v1.SearchRunsResponse;
+import io.arangopipe.v1.SetUserDisabledRequest;
+import io.arangopipe.v1.SetUserDisabledResponse;
 import io.arangopipe.v1.StreamServingPerfRequest;
 import io.arangopipe.v1.StreamServingPerfResponse;
 import io.arangopipe.v1.TrackingServiceGrpc;
 import io.arangopipe.v1.UpdateDeploymentStatusRequest;
 import io.arangopipe.v1.UpdateDeploymentStatusResponse;
+import io.arangopipe.v1.User;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.grpc.CallOptions;
@@ -286,7 +306,7 @@ public final class ArangopipeClient implements AutoCloseable {
 
   /** Creates a project (or returns the equal one that exists). */
   public CreateProjectResponse createProject(CreateProjectRequest request) {
-    return call(AdminServiceGrpc.getCreateProjectMethod(), request);
+    return write(AdminServiceGrpc.getCreateProjectMethod(), request);
   }
 
   /** Creates a project with properties (or returns the equal one that exists). */
@@ -296,7 +316,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public GetProjectResponse getProject(GetProjectRequest request) {
-    return call(AdminServiceGrpc.getGetProjectMethod(), request);
+    return read(AdminServiceGrpc.getGetProjectMethod(), request);
   }
 
   /** @throws NotFoundException no project has the name */
@@ -305,7 +325,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public ListProjectsResponse listProjects(ListProjectsRequest request) {
-    return call(AdminServiceGrpc.getListProjectsMethod(), request);
+    return read(AdminServiceGrpc.getListProjectsMethod(), request);
   }
 
   /** Every project, in name order, fetched a page at a time as the stream is consumed. */
@@ -316,7 +336,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public RegisterDeploymentResponse registerDeployment(RegisterDeploymentRequest request) {
-    return call(AdminServiceGrpc.getRegisterDeploymentMethod(), request);
+    return write(AdminServiceGrpc.getRegisterDeploymentMethod(), request);
   }
 
   /** Registers a deployment from the run that carries the deployment tag. */
@@ -326,7 +346,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public UpdateDeploymentStatusResponse updateDeploymentStatus(UpdateDeploymentStatusRequest request) {
-    return call(AdminServiceGrpc.getUpdateDeploymentStatusMethod(), request);
+    return write(AdminServiceGrpc.getUpdateDeploymentStatusMethod(), request);
   }
 
   /** Moves a deployment to another status (SCHEDULED → ACTIVE → ARCHIVED). */
@@ -336,7 +356,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public AddVertexTypeResponse addVertexType(AddVertexTypeRequest request) {
-    return call(AdminServiceGrpc.getAddVertexTypeMethod(), request);
+    return write(AdminServiceGrpc.getAddVertexTypeMethod(), request);
   }
 
   /** Adds a custom vertex type (a no-op if it exists). */
@@ -345,7 +365,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public AddEdgeTypeResponse addEdgeType(AddEdgeTypeRequest request) {
-    return call(AdminServiceGrpc.getAddEdgeTypeMethod(), request);
+    return write(AdminServiceGrpc.getAddEdgeTypeMethod(), request);
   }
 
   /** Adds a custom edge type between vertex types (a no-op if it exists with that definition). */
@@ -355,15 +375,15 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public RemoveVertexTypeResponse removeVertexType(RemoveVertexTypeRequest request) {
-    return call(AdminServiceGrpc.getRemoveVertexTypeMethod(), request);
+    return write(AdminServiceGrpc.getRemoveVertexTypeMethod(), request);
   }
 
   public RemoveEdgeTypeResponse removeEdgeType(RemoveEdgeTypeRequest request) {
-    return call(AdminServiceGrpc.getRemoveEdgeTypeMethod(), request);
+    return write(AdminServiceGrpc.getRemoveEdgeTypeMethod(), request);
   }
 
   public GetTypeResponse getType(GetTypeRequest request) {
-    return call(AdminServiceGrpc.getGetTypeMethod(), request);
+    return read(AdminServiceGrpc.getGetTypeMethod(), request);
   }
 
   /** One vertex or edge type, with its document count. */
@@ -372,7 +392,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public ListTypesResponse listTypes(ListTypesRequest request) {
-    return call(AdminServiceGrpc.getListTypesMethod(), request);
+    return read(AdminServiceGrpc.getListTypesMethod(), request);
   }
 
   /** Every vertex and edge type, with document counts. */
@@ -380,10 +400,75 @@ public final class ArangopipeClient implements AutoCloseable {
     return listTypes(ListTypesRequest.getDefaultInstance()).getTypesList();
   }
 
+  /** Creates a user (server administrators only). */
+  public CreateUserResponse createUser(CreateUserRequest request) {
+    return write(AdminServiceGrpc.getCreateUserMethod(), request);
+  }
+
+  /** Creates a user; {@code serverAdmin} makes them a server administrator. */
+  public User createUser(String name, boolean serverAdmin) {
+    return createUser(CreateUserRequest.newBuilder().setName(name).setServerAdmin(serverAdmin).build()).getUser();
+  }
+
+  public ListUsersResponse listUsers(ListUsersRequest request) {
+    return read(AdminServiceGrpc.getListUsersMethod(), request);
+  }
+
+  /** Every user, in name order, fetched a page at a time as the stream is consumed. */
+  public Stream<User> listAllUsers() {
+    return pages(ListUsersRequest.getDefaultInstance(), (req, token) -> req.toBuilder().setPageToken(token).build(),
+        this::listUsers, ListUsersResponse::getUsersList, ListUsersResponse::getNextPageToken);
+  }
+
+  public SetUserDisabledResponse setUserDisabled(SetUserDisabledRequest request) {
+    return write(AdminServiceGrpc.getSetUserDisabledMethod(), request);
+  }
+
+  /**
+   * Issues an API token. CreateToken takes no request id, so this call is <b>not retried</b>: if it fails
+   * with UNAVAILABLE or DEADLINE_EXCEEDED, a token may have been made; list the user's tokens and revoke
+   * the one you did not get.
+   */
+  public CreateTokenResponse createToken(CreateTokenRequest request) {
+    return write(AdminServiceGrpc.getCreateTokenMethod(), request);
+  }
+
+  /** Issues an API token for a user; the response's {@code secret} is shown only here. Not retried. */
+  public CreateTokenResponse createToken(String user, String description) {
+    return createToken(CreateTokenRequest.newBuilder().setUser(user).setDescription(description).build());
+  }
+
+  public ListTokensResponse listTokens(ListTokensRequest request) {
+    return read(AdminServiceGrpc.getListTokensMethod(), request);
+  }
+
+  public RevokeTokenResponse revokeToken(RevokeTokenRequest request) {
+    return write(AdminServiceGrpc.getRevokeTokenMethod(), request);
+  }
+
+  public GrantRoleResponse grantRole(GrantRoleRequest request) {
+    return write(AdminServiceGrpc.getGrantRoleMethod(), request);
+  }
+
+  /** Gives a user a role on a project (replacing the role they had there). */
+  public User grantRole(String user, String project, Role role) {
+    return grantRole(GrantRoleRequest.newBuilder().setUser(user).setProject(project).setRole(role).build())
+        .getUser();
+  }
+
+  public RevokeRoleResponse revokeRole(RevokeRoleRequest request) {
+    return write(AdminServiceGrpc.getRevokeRoleMethod(), request);
+  }
+
+  /** Who this client's token belongs to, and whether the server checks tokens at all. */
+  public GetCurrentUserResponse getCurrentUser() {
+    return read(AdminServiceGrpc.getGetCurrentUserMethod(), GetCurrentUserRequest.getDefaultInstance());
+  }
+
   // ---- TrackingService -------------------------------------------------------------------------------
 
   public RegisterDatasetResponse registerDataset(RegisterDatasetRequest request) {
-    return call(TrackingServiceGrpc.getRegisterDatasetMethod(), request);
+    return write(TrackingServiceGrpc.getRegisterDatasetMethod(), request);
   }
 
   /** Registers a global dataset (or returns the equal one that exists). */
@@ -398,7 +483,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public RegisterFeaturesetResponse registerFeatureset(RegisterFeaturesetRequest request) {
-    return call(TrackingServiceGrpc.getRegisterFeaturesetMethod(), request);
+    return write(TrackingServiceGrpc.getRegisterFeaturesetMethod(), request);
   }
 
   /** Registers a global featureset derived from a dataset ({@code "datasets/..."}). */
@@ -408,7 +493,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public RegisterModelResponse registerModel(RegisterModelRequest request) {
-    return call(TrackingServiceGrpc.getRegisterModelMethod(), request);
+    return write(TrackingServiceGrpc.getRegisterModelMethod(), request);
   }
 
   /** Registers a global model. */
@@ -424,12 +509,12 @@ public final class ArangopipeClient implements AutoCloseable {
 
   /** Logs a run with its params, dev performance and links, in one atomic write. */
   public LogRunResponse logRun(LogRunRequest request) {
-    return call(TrackingServiceGrpc.getLogRunMethod(), request);
+    return write(TrackingServiceGrpc.getLogRunMethod(), request);
   }
 
   /** Records one serving measurement (for many, use a {@link ServingPerfReporter}). */
   public LogServingPerfResponse logServingPerf(LogServingPerfRequest request) {
-    return call(TrackingServiceGrpc.getLogServingPerfMethod(), request);
+    return write(TrackingServiceGrpc.getLogServingPerfMethod(), request);
   }
 
   /** Records one serving measurement, timed by the server. */
@@ -525,7 +610,7 @@ public final class ArangopipeClient implements AutoCloseable {
 
   /** Any vertex or edge by its id ("collection/key"). */
   public GetEntityResponse getEntity(GetEntityRequest request) {
-    return call(TrackingServiceGrpc.getGetEntityMethod(), request);
+    return read(TrackingServiceGrpc.getGetEntityMethod(), request);
   }
 
   /** Any vertex or edge by its id ("collection/key"): {@code entity} or {@code edge} is set. */
@@ -534,7 +619,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public LookupEntityResponse lookupEntity(LookupEntityRequest request) {
-    return call(TrackingServiceGrpc.getLookupEntityMethod(), request);
+    return read(TrackingServiceGrpc.getLookupEntityMethod(), request);
   }
 
   /** A named entity of a type ("datasets", "featuresets", "models", ...), unique across projects. */
@@ -544,7 +629,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public GetRunResponse getRun(GetRunRequest request) {
-    return call(TrackingServiceGrpc.getGetRunMethod(), request);
+    return read(TrackingServiceGrpc.getGetRunMethod(), request);
   }
 
   /** A run with its model params and dev performance, by run id. */
@@ -553,7 +638,7 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public GetDeploymentResponse getDeployment(GetDeploymentRequest request) {
-    return call(TrackingServiceGrpc.getGetDeploymentMethod(), request);
+    return read(TrackingServiceGrpc.getGetDeploymentMethod(), request);
   }
 
   /**
@@ -568,11 +653,11 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public FindEntitiesResponse findEntities(FindEntitiesRequest request) {
-    return call(TrackingServiceGrpc.getFindEntitiesMethod(), request);
+    return read(TrackingServiceGrpc.getFindEntitiesMethod(), request);
   }
 
   public ListEntitiesResponse listEntities(ListEntitiesRequest request) {
-    return call(TrackingServiceGrpc.getListEntitiesMethod(), request);
+    return read(TrackingServiceGrpc.getListEntitiesMethod(), request);
   }
 
   /**
@@ -585,25 +670,25 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public LinkEntitiesResponse linkEntities(LinkEntitiesRequest request) {
-    return call(TrackingServiceGrpc.getLinkEntitiesMethod(), request);
+    return write(TrackingServiceGrpc.getLinkEntitiesMethod(), request);
   }
 
   public InsertVertexResponse insertVertex(InsertVertexRequest request) {
-    return call(TrackingServiceGrpc.getInsertVertexMethod(), request);
+    return write(TrackingServiceGrpc.getInsertVertexMethod(), request);
   }
 
   public InsertEdgeResponse insertEdge(InsertEdgeRequest request) {
-    return call(TrackingServiceGrpc.getInsertEdgeMethod(), request);
+    return write(TrackingServiceGrpc.getInsertEdgeMethod(), request);
   }
 
   // ---- LineageService --------------------------------------------------------------------------------
 
   public GetLineageResponse getLineage(GetLineageRequest request) {
-    return call(LineageServiceGrpc.getGetLineageMethod(), request);
+    return read(LineageServiceGrpc.getGetLineageMethod(), request);
   }
 
   public GetImpactResponse getImpact(GetImpactRequest request) {
-    return call(LineageServiceGrpc.getGetImpactMethod(), request);
+    return read(LineageServiceGrpc.getGetImpactMethod(), request);
   }
 
   /** Every deployment downstream of an entity, with its latest serving performance. */
@@ -612,19 +697,19 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public SearchRunsResponse searchRuns(SearchRunsRequest request) {
-    return call(LineageServiceGrpc.getSearchRunsMethod(), request);
+    return read(LineageServiceGrpc.getSearchRunsMethod(), request);
   }
 
   public AggregateRunsResponse aggregateRuns(AggregateRunsRequest request) {
-    return call(LineageServiceGrpc.getAggregateRunsMethod(), request);
+    return read(LineageServiceGrpc.getAggregateRunsMethod(), request);
   }
 
   public AggregateEntitiesResponse aggregateEntities(AggregateEntitiesRequest request) {
-    return call(LineageServiceGrpc.getAggregateEntitiesMethod(), request);
+    return read(LineageServiceGrpc.getAggregateEntitiesMethod(), request);
   }
 
   public GetRunRecipeResponse getRunRecipe(GetRunRecipeRequest request) {
-    return call(LineageServiceGrpc.getGetRunRecipeMethod(), request);
+    return read(LineageServiceGrpc.getGetRunRecipeMethod(), request);
   }
 
   /** Everything needed to redo a run. */
@@ -633,26 +718,46 @@ public final class ArangopipeClient implements AutoCloseable {
   }
 
   public CompareServingToDevResponse compareServingToDev(CompareServingToDevRequest request) {
-    return call(LineageServiceGrpc.getCompareServingToDevMethod(), request);
+    return read(LineageServiceGrpc.getCompareServingToDevMethod(), request);
   }
 
   public GetHistoryResponse getHistory(GetHistoryRequest request) {
-    return call(LineageServiceGrpc.getGetHistoryMethod(), request);
+    return read(LineageServiceGrpc.getGetHistoryMethod(), request);
   }
 
   // ---- plumbing --------------------------------------------------------------------------------------
 
-  /** One unary call: request id for writes, one deadline for all attempts, retries, typed errors. */
-  private <Q extends Message, R> R call(MethodDescriptor<Q, R> method, Q request) {
-    Objects.requireNonNull(request, "request");
+  /** A read: retried under the policy. */
+  private <Q extends Message, R> R read(MethodDescriptor<Q, R> method, Q request) {
+    return invoke(method, Objects.requireNonNull(request, "request"), true);
+  }
+
+  /**
+   * A write: given a request id if it takes one and has none, and then retried under the policy; a write
+   * that takes no request id (CreateToken) is never retried.
+   */
+  private <Q extends Message, R> R write(MethodDescriptor<Q, R> method, Q request) {
+    Q req = withRequestId(Objects.requireNonNull(request, "request"));
+    return invoke(method, req, hasRequestId(req));
+  }
+
+  /** One unary call: one deadline for all attempts, retries if idempotent, typed errors. */
+  private <Q extends Message, R> R invoke(MethodDescriptor<Q, R> method, Q req, boolean idempotent) {
     checkOpen();
-    Q req = withRequestId(request);
     CallOptions options = CallOptions.DEFAULT.withDeadline(Deadline.after(deadline.toNanos(), TimeUnit.NANOSECONDS));
     try {
+      if (!idempotent) {
+        return ClientCalls.blockingUnaryCall(shared.channel, method, options, req);
+      }
       return shared.retry.executeSupplier(() -> ClientCalls.blockingUnaryCall(shared.channel, method, options, req));
     } catch (RuntimeException e) {
       throw Errors.map(e);
     }
+  }
+
+  private static boolean hasRequestId(Message request) {
+    FieldDescriptor f = request.getDescriptorForType().findFieldByName("request_id");
+    return f != null && !((String) request.getField(f)).isEmpty();
   }
 
   /** The request with a fresh {@code request_id} if it has that field and it is empty. */

@@ -12,10 +12,12 @@ import io.arangopipe.v1.AggregateRunsResponse;
 import io.arangopipe.v1.CompareServingToDevRequest;
 import io.arangopipe.v1.CompareServingToDevResponse;
 import io.arangopipe.v1.CreateProjectRequest;
+import io.arangopipe.v1.CreateTokenResponse;
 import io.arangopipe.v1.Deployment;
 import io.arangopipe.v1.DeploymentStatus;
 import io.arangopipe.v1.Entity;
 import io.arangopipe.v1.FindEntitiesRequest;
+import io.arangopipe.v1.GetCurrentUserResponse;
 import io.arangopipe.v1.GetHistoryRequest;
 import io.arangopipe.v1.GetLineageRequest;
 import io.arangopipe.v1.GetLineageResponse;
@@ -26,15 +28,23 @@ import io.arangopipe.v1.LineageDirection;
 import io.arangopipe.v1.LinkEntitiesRequest;
 import io.arangopipe.v1.ListEntitiesRequest;
 import io.arangopipe.v1.ListProjectsRequest;
+import io.arangopipe.v1.ListTokensRequest;
+import io.arangopipe.v1.ProjectRole;
 import io.arangopipe.v1.RegisterDatasetRequest;
 import io.arangopipe.v1.RemoveEdgeTypeRequest;
 import io.arangopipe.v1.RemoveVertexTypeRequest;
+import io.arangopipe.v1.RevokeRoleRequest;
+import io.arangopipe.v1.RevokeTokenRequest;
+import io.arangopipe.v1.Role;
 import io.arangopipe.v1.SearchRunsRequest;
 import io.arangopipe.v1.SearchRunsResponse;
 import io.arangopipe.v1.ServingPerfRecord;
+import io.arangopipe.v1.SetUserDisabledRequest;
 import io.arangopipe.v1.StreamServingPerfRequest;
 import io.arangopipe.v1.StreamServingPerfResponse;
+import io.arangopipe.v1.Token;
 import io.arangopipe.v1.TypeKind;
+import io.arangopipe.v1.User;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.nio.file.Path;
@@ -61,6 +71,7 @@ class ArangopipeClientTest {
   private static final String GET_DEPLOYMENT = "arangopipe.v1.TrackingService/GetDeployment";
   private static final String LIST_TYPES = "arangopipe.v1.AdminService/ListTypes";
   private static final String STREAM = "arangopipe.v1.TrackingService/StreamServingPerf";
+  private static final String CREATE_TOKEN = "arangopipe.v1.AdminService/CreateToken";
 
   @TempDir Path dir;
   InProcessServer server;
@@ -153,6 +164,37 @@ class ArangopipeClientTest {
     assertThat(client.getEntity(m.getId()).getEntity().getName()).isEqualTo("m");
     assertThat(client.addEdgeType(AddEdgeTypeRequest.newBuilder().setName("x").addFromTypes("models")
         .addToTypes("datasets").build()).getType().getName()).isEqualTo("x");
+  }
+
+  @Test
+  void usersTokensAndRoles() {
+    client.createProject("housing", Map.of());
+    User alice = client.createUser("alice", false);
+    assertThat(alice.getServerAdmin()).isFalse();
+    CreateTokenResponse token = client.createToken("alice", "serving layer");
+    assertThat(token.getSecret()).isNotEmpty();
+    assertThat(client.listTokens(ListTokensRequest.newBuilder().setUser("alice").build()).getTokensList())
+        .extracting(Token::getTokenId).containsExactly(token.getToken().getTokenId());
+    assertThat(client.grantRole("alice", "housing", Role.ROLE_EDITOR).getRolesList())
+        .extracting(ProjectRole::getRole).containsExactly(Role.ROLE_EDITOR);
+    assertThat(client.revokeRole(RevokeRoleRequest.newBuilder().setUser("alice").setProject("housing").build())
+        .getUser().getRolesCount()).isZero();
+    assertThat(client.revokeToken(RevokeTokenRequest.newBuilder().setTokenId(token.getToken().getTokenId()).build())
+        .getToken().getRevoked()).isTrue();
+    assertThat(client.setUserDisabled(SetUserDisabledRequest.newBuilder().setName("alice").setDisabled(true).build())
+        .getUser().getDisabled()).isTrue();
+    assertThat(client.listAllUsers().map(User::getName)).contains("alice");
+    GetCurrentUserResponse me = client.getCurrentUser();
+    assertThat(me.getAuthenticationEnabled()).isFalse();
+    assertThat(me.getUser().getServerAdmin()).isTrue();
+  }
+
+  @Test
+  void aWriteWithoutARequestIdIsNeverRetried() {
+    client.createUser("bob", false);
+    server.faults.failNext(CREATE_TOKEN, 1, Status.UNAVAILABLE.withDescription("injected"));
+    assertThatThrownBy(() -> client.createToken("bob", "x")).isInstanceOf(UnavailableException.class);
+    assertThat(server.faults.calls(CREATE_TOKEN)).isEqualTo(1);
   }
 
   @Test

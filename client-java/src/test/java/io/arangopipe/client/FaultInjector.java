@@ -1,7 +1,12 @@
 package io.arangopipe.client;
 
 import io.grpc.ForwardingServerCall;
-import io.grpc.ForwardingServerCallListener;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.MethodDescriptor;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -14,13 +19,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A server interceptor for tests: records the headers and request messages of every call, and injects
+ * A server interceptor for tests: records the headers of every call (and, with {@link #clientRecorder()},
+ * the request messages), and injects
  * faults per method (full gRPC method name, e.g. {@code arangopipe.v1.TrackingService/RegisterDataset}).
  */
 final class FaultInjector implements ServerInterceptor {
   /** Headers of every call, in order. */
   final List<Metadata> headers = new CopyOnWriteArrayList<>();
-  /** Request messages per method, in order. */
+  /** Request messages per method, in order, as the client sent them (see {@link #clientRecorder()}). */
   final Map<String, List<Object>> messages = new ConcurrentHashMap<>();
   /** Calls per method. */
   final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
@@ -104,12 +110,25 @@ final class FaultInjector implements ServerInterceptor {
         }
       };
     }
-    List<Object> log = messages.computeIfAbsent(method, k -> new CopyOnWriteArrayList<>());
-    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<Q>(next.startCall(wrapped, headers)) {
+    return next.startCall(wrapped, headers);
+  }
+
+  /**
+   * A client interceptor that records every request message the client sends, per method. (The server
+   * reads messages as raw streams before its own interceptors parse them, so they are recorded here.)
+   */
+  ClientInterceptor clientRecorder() {
+    return new ClientInterceptor() {
       @Override
-      public void onMessage(Q message) {
-        log.add(message);
-        super.onMessage(message);
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        List<Object> log = messages.computeIfAbsent(method.getFullMethodName(), k -> new CopyOnWriteArrayList<>());
+        return new ForwardingClientCall.SimpleForwardingClientCall<Q, R>(next.newCall(method, options)) {
+          @Override
+          public void sendMessage(Q message) {
+            log.add(message);
+            super.sendMessage(message);
+          }
+        };
       }
     };
   }

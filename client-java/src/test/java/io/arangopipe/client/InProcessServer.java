@@ -27,6 +27,7 @@ final class InProcessServer implements AutoCloseable {
   ArangopipeClient client(UnaryOperator<ArangopipeClient.Builder> customize) {
     ArangopipeClient.Builder b = ArangopipeClient.builder()
         .channelBuilder(InProcessChannelBuilder.forName(name))
+        .intercept(faults.clientRecorder())
         .defaultDeadline(Duration.ofSeconds(30))
         .retryPolicy(RetryPolicy.builder().maxAttempts(5).initialBackoff(Duration.ofMillis(10))
             .maxBackoff(Duration.ofMillis(50)).build());

@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The real server jar as a child process, for the *IT tests. */
@@ -46,7 +48,8 @@ final class ServerProcess implements AutoCloseable {
    * Starts the server on the port (0 for any) with the data folder, and waits (bounded) until it writes
    * its port file. A port still held by the previous process is tried again until the timeout.
    */
-  static ServerProcess start(int port, Path dataDir, Path workDir, String name) throws Exception {
+  static ServerProcess start(int port, Path dataDir, Path workDir, String name, String... extraArgs)
+      throws Exception {
     long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);
     int attempt = 0;
     while (true) {
@@ -54,9 +57,11 @@ final class ServerProcess implements AutoCloseable {
       Path portFile = workDir.resolve(name + "-" + attempt + ".port");
       Path log = workDir.resolve(name + "-" + attempt + ".log");
       String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-      ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-jar", jar().toString(), "--port",
-          Integer.toString(port), "--port-file", portFile.toString(), "--data-dir", dataDir.toString())
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+      List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-jar", jar().toString(), "--port",
+          Integer.toString(port), "--port-file", portFile.toString(), "--data-dir", dataDir.toString()));
+      command.addAll(List.of(extraArgs));
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
       pb.environment().keySet().removeIf(k -> k.startsWith("ARANGOPIPE_"));
       Process p = pb.start();
       while (System.nanoTime() - end < 0) {
