@@ -96,6 +96,9 @@ public class EndToEndBenchmark {
       if (reporter.droppedRecords() + reporter.rejectedRecords() + reporter.abandonedRecords() > 0) {
         throw new IllegalStateException("records were lost: " + reporter.stats());
       }
+      if (process instanceof NoopSink && ((NoopSink) process).records.get() < reporter.sentRecords()) {
+        throw new IllegalStateException("the sink got fewer records than were acknowledged");
+      }
       client.close();
       process.close();
     }
