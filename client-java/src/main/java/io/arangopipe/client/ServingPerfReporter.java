@@ -45,6 +45,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Buffer.</b> Records go into a bounded lock-free ring of {@link Options.Builder#bufferCapacity}
  *       pre-allocated slots (default 65,536). {@code record} stores references: the metrics map is read
  *       later, on the reporter's thread, so pass a map you no longer change (e.g. {@code Map.of(...)}).
+ *       Beyond the ring, the reporter's thread holds at most {@code 2 * maxBatchesPerStream + 1} batches
+ *       (sent and not yet acknowledged, or waiting to be sent again); it takes no more from the ring until
+ *       they are acknowledged.
  *   <li><b>Drop policy: drop newest.</b> When the ring is full (the server has been unreachable for a
  *       while, or records arrive faster than it writes them), {@code record} refuses the new record,
  *       returns {@code false} and counts it in {@link #droppedRecords()}. Records already buffered are
@@ -407,7 +410,7 @@ public final class ServingPerfReporter implements AutoCloseable {
   private static ServingPerfRecord toRecord(RecordRing.Slot s) {
     ServingPerfRecord.Builder b = ServingPerfRecord.newBuilder().setDeploymentTag(s.tag)
         .setTime(Timestamp.newBuilder().setSeconds(Math.floorDiv(s.timeMillis, 1000))
-            .setNanos((int) Math.floorMod(s.timeMillis, 1000) * 1_000_000));
+            .setNanos(Math.floorMod(s.timeMillis, 1000) * 1_000_000));
     if (s.metric != null) {
       b.setMetrics(Struct.newBuilder().putFields(s.metric, Structs.toValue(s.value)));
     } else if (s.metrics instanceof Struct) {
