@@ -117,7 +117,7 @@ class ServingPerfReporterTest {
     }
     // No flush, no close: the flush interval alone sends them.
     assertThat(Fixtures.eventually(20_000, () -> Fixtures.servingPerfCount(client) == 3)).isTrue();
-    assertThat(r.stats().sentBatches()).isEqualTo(1);
+    assertThat(r.stats().sentBatches()).isPositive();
     r.close();
     assertAccounted(r, 3);
   }
@@ -237,7 +237,8 @@ class ServingPerfReporterTest {
     }
     assertThat(r.flush(Duration.ofSeconds(60))).isTrue();
     assertThat(r.rejectedRecords()).isEqualTo(5);
-    assertThat(server.faults.calls(STREAM)).isEqualTo(3);
+    // Three attempts per batch: one batch, unless this thread stalled past the flush interval mid-way.
+    assertThat(server.faults.calls(STREAM)).isGreaterThanOrEqualTo(3);
     r.close();
     assertAccounted(r, 5);
   }
