@@ -166,7 +166,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Retries.</b> Calls that fail with UNAVAILABLE or ABORTED are retried with jittered exponential
  *       backoff under the {@link RetryPolicy} (resilience4j Retry). Writes are retried safely: each write
  *       request that has no {@code request_id} gets a fresh one (a UUID) before its first attempt, and
- *       the server answers a repeated request id with the first result.
+ *       the server answers a repeated request id with the first result. CreateToken, the one write that
+ *       takes no request id, is never retried.
  *   <li><b>Errors.</b> A failed call throws an {@link ArangopipeException} subclass for its status code,
  *       carrying the server's message and google.rpc details ({@link AlreadyExistsException#existingId()},
  *       {@link InvalidArgumentException#fieldViolations()}, {@link FailedPreconditionException#reason()}).
