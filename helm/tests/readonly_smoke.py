@@ -58,6 +58,10 @@ def main() -> int:
         # (the pod's PVC) is a writable folder owned by 10001.
         (work / "data").mkdir()
         shutil.copy(jar, work / "server.jar")
+        # grpcurl too: the checkout may itself live under /tmp, which the tmpfs below hides.
+        shutil.copy(grpcurl, work / "grpcurl")
+        os.chmod(work / "grpcurl", 0o755)
+        grpcurl = work / "grpcurl"
         (work / "admin-token").write_text(token or "unused")
         os.chown(work / "data", UID, UID)
         for f in ("server.jar", "admin-token"):
@@ -86,6 +90,7 @@ def main() -> int:
         env_args = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(env.items()))
         script = f"""
 set -eu
+cd /
 mount --make-rprivate /
 mount --bind {work}/data {work}/data   # the PVC: a mount of its own, stays writable
 mount -o bind,remount,ro /
@@ -107,7 +112,7 @@ if [ -n "{token}" ]; then
     || {{ echo "FAIL: CreateProject: $out"; rc=1; }}
   out=$({grpcurl} -plaintext 127.0.0.1:$port arangopipe.v1.AdminService/GetCurrentUser 2>&1) \\
     && {{ echo "FAIL: a call without a token succeeded"; rc=1; }} || echo "ok: no token, no call"
-  python3 -c 'import sys, urllib.request; body = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode(); assert "grpc" in body or "jvm_" in body, body[:300]' "$metrics" \\
+  /usr/bin/python3 -c 'import sys, urllib.request; body = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode(); assert "grpc" in body or "jvm_" in body, body[:300]' "$metrics" \\
     && echo "ok: metrics at $metrics" || {{ echo "FAIL: metrics at '$metrics'"; rc=1; }}
 else
   out=$({grpcurl} -plaintext -d '{{"name": "rofs"}}' 127.0.0.1:$port arangopipe.v1.AdminService/CreateProject 2>&1) \\

@@ -81,6 +81,9 @@ public final class SqliteStore implements GraphStore {
   private final Connection writer;
   private final BlockingQueue<Connection> readers;
   private final List<Connection> allReaders = new ArrayList<>();
+  /** Each connection's prepared statements; a connection and its cache are used by one thread at a time. */
+  private final java.util.Map<Connection, StatementCache> readerStatements = new java.util.IdentityHashMap<>();
+  private StatementCache writerStatements;
   private final BlockingQueue<Task<?>> queue;
   private final Options options;
   private final Thread writerThread;
@@ -111,11 +114,13 @@ public final class SqliteStore implements GraphStore {
     this.lock = l;
     this.writer = connect(false);
     SqliteSchema.migrate(writer);
+    this.writerStatements = new StatementCache(writer);
     this.readers = new ArrayBlockingQueue<>(options.readers());
     for (int i = 0; i < options.readers(); i++) {
       Connection r = connect(true);
       allReaders.add(r);
       readers.add(r);
+      readerStatements.put(r, new StatementCache(r));
     }
     this.queue = new LinkedBlockingQueue<>(options.queueCapacity());
     MeterRegistry m = options.metrics();
@@ -194,7 +199,7 @@ public final class SqliteStore implements GraphStore {
       });
       s.execute("BEGIN");
       try {
-        return work.run(new SqliteTx(c, false));
+        return work.run(new SqliteTx(readerStatements.get(c), false));
       } finally {
         s.execute("ROLLBACK");
         ProgressHandler.clearHandler(c);
@@ -317,14 +322,14 @@ public final class SqliteStore implements GraphStore {
     }
   }
 
-  private static <T> void runInSavepoint(Statement s, Task<T> t) throws SQLException {
+  private <T> void runInSavepoint(Statement s, Task<T> t) throws SQLException {
     if (t.cancelled.getAsBoolean()) {
       t.error = new UnavailableException("the call was cancelled before it was written; nothing was written");
       return;
     }
     s.execute("SAVEPOINT unit");
     try {
-      t.result = t.work.run(new SqliteTx(s.getConnection(), true));
+      t.result = t.work.run(new SqliteTx(writerStatements, true));
       s.execute("RELEASE unit");
     } catch (SqliteFailure e) {
       throw e;
@@ -384,8 +389,10 @@ public final class SqliteStore implements GraphStore {
       Thread.currentThread().interrupt();
     }
     for (Connection c : allReaders) {
+      readerStatements.get(c).close();
       closeQuietly(c);
     }
+    writerStatements.close();
     closeQuietly(writer);
     try {
       lock.release();

@@ -49,11 +49,11 @@ final class SqliteTx implements WriteTx {
       "collection, key, name, project, doc, create_time, update_time, creator";
   private static final String EDGE_COLUMNS = "collection, key, from_id, to_id, doc, create_time, creator";
 
-  private final Connection c;
+  private final StatementCache statements;
   private final boolean writable;
 
-  SqliteTx(Connection c, boolean writable) {
-    this.c = c;
+  SqliteTx(StatementCache statements, boolean writable) {
+    this.statements = statements;
     this.writable = writable;
   }
 
@@ -642,7 +642,8 @@ final class SqliteTx implements WriteTx {
   }
 
   private <T> List<T> query(String sql, List<?> params, RowMapper<T> mapper) {
-    try (PreparedStatement p = c.prepareStatement(sql)) {
+    try {
+      PreparedStatement p = statements.get(sql);
       bind(p, params);
       try (ResultSet r = p.executeQuery()) {
         List<T> out = new ArrayList<>();
@@ -652,15 +653,18 @@ final class SqliteTx implements WriteTx {
         return out;
       }
     } catch (SQLException e) {
+      statements.evict(sql);
       throw new SqliteFailure(e);
     }
   }
 
   private int update(String sql, List<?> params) {
-    try (PreparedStatement p = c.prepareStatement(sql)) {
+    try {
+      PreparedStatement p = statements.get(sql);
       bind(p, params);
       return p.executeUpdate();
     } catch (SQLException e) {
+      statements.evict(sql);
       throw new SqliteFailure(e);
     }
   }

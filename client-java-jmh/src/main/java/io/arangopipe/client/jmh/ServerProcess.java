@@ -1,0 +1,50 @@
+package io.arangopipe.client.jmh;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.concurrent.TimeUnit;
+
+/** The real server jar as a child process on a free loopback port, with a fresh data folder. */
+final class ServerProcess implements AutoCloseable {
+  final Path dir;
+  final int port;
+  private final Process process;
+
+  ServerProcess() throws IOException, InterruptedException {
+    Path jar = Paths.get(System.getProperty("arangopipe.serverJar", "server/target/arangopipe-server.jar"));
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("no server jar at " + jar.toAbsolutePath() + ": build it (mvn -B package"
+          + " -DskipTests) and run from the repository root, or pass -jvmArgsAppend -Darangopipe.serverJar=PATH");
+    }
+    dir = Files.createTempDirectory("arangopipe-bench");
+    Path portFile = dir.resolve("port");
+    String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+    process = new ProcessBuilder(java, "-jar", jar.toString(), "--port", "0", "--port-file", portFile.toString(),
+        "--data-dir", dir.resolve("data").toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.exists(portFile)) {
+      if (!process.isAlive() || System.nanoTime() - end > 0) {
+        process.destroyForcibly();
+        throw new IllegalStateException("the server did not start; see " + dir.resolve("server.log"));
+      }
+      Thread.sleep(50);
+    }
+    port = Integer.parseInt(Files.readString(portFile, StandardCharsets.UTF_8).trim());
+  }
+
+  String target() {
+    return "127.0.0.1:" + port;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+}
