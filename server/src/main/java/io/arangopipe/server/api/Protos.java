@@ -181,7 +181,7 @@ final class Protos {
   static Run run(Views.RunView r) {
     Map<String, Object> doc = r.run().doc();
     Map<String, Object> props = new LinkedHashMap<>(doc);
-    props.keySet().removeAll(List.of("run_id", "tag", "deployment_tag", "start_time", "end_time", "status"));
+    props.keySet().removeAll(MetadataCore.RUN_FIELDS);
     Run.Builder b = Run.newBuilder()
         .setId(r.run().id().toString())
         .setRunId(r.run().id().key())
@@ -243,7 +243,7 @@ final class Protos {
   static Deployment deployment(Views.DeploymentView d) {
     VertexDoc v = d.deployment();
     Map<String, Object> props = new LinkedHashMap<>(v.doc());
-    props.keySet().removeAll(List.of("tag", "status", "run_id"));
+    props.keySet().removeAll(MetadataCore.DEPLOYMENT_FIELDS);
     return Deployment.newBuilder()
         .setId(v.id().toString())
         .setTag(v.name())

@@ -62,10 +62,10 @@ import java.util.function.Function;
 public final class MetadataCore {
 
   /** Run document attributes the server owns; run properties must not use them. */
-  static final Set<String> RUN_FIELDS =
+  public static final Set<String> RUN_FIELDS =
       Set.of("run_id", "tag", "deployment_tag", "start_time", "end_time", "status", "project", "name");
   /** Deployment document attributes the server owns. */
-  static final Set<String> DEPLOYMENT_FIELDS = Set.of("tag", "status", "run_id", "project", "name");
+  public static final Set<String> DEPLOYMENT_FIELDS = Set.of("tag", "status", "run_id", "project", "name");
 
   static final int DEFAULT_DEPTH = 5;
   static final int MAX_DEPTH = 20;

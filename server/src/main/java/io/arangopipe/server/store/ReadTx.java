@@ -33,8 +33,20 @@ public interface ReadTx {
   /** The edge of this collection from one vertex to another, if it exists. */
   Optional<EdgeDoc> edgeBetween(String collection, EntityId from, EntityId to);
 
-  /** A page of vertices matching the query. */
-  List<VertexDoc> findVertices(VertexQuery query);
+  /** A page of vertices matching the query: the simple form of {@link #searchVertices}. */
+  default List<VertexDoc> findVertices(VertexQuery query) {
+    boolean byName = query.order() == VertexQuery.Order.NAME;
+    io.arangopipe.server.query.Ref.Bound name = io.arangopipe.server.query.Ref.Bound.system(
+        io.arangopipe.server.query.Ref.Source.SELF, io.arangopipe.server.query.Ref.SystemField.NAME);
+    io.arangopipe.server.query.Cursor after = query.after() == null ? null
+        : byName ? new io.arangopipe.server.query.Cursor(query.after(),
+            query.afterKey() == null ? "" : query.afterKey())
+        : new io.arangopipe.server.query.Cursor(null, query.after());
+    return searchVertices(query.collection(), query.conditions(),
+        byName ? new io.arangopipe.server.query.Expr.Exists(name) : null,
+        byName ? new io.arangopipe.server.query.OrderSpec(name, false) : io.arangopipe.server.query.OrderSpec.BY_KEY,
+        after, query.limit());
+  }
 
   /**
    * The edges (of every collection) that start at ({@code outbound}) or end at (otherwise) one of the

@@ -18,7 +18,6 @@ import io.arangopipe.server.store.Json;
 import io.arangopipe.server.store.NotFoundException;
 import io.arangopipe.server.store.RequestRecord;
 import io.arangopipe.server.store.VertexDoc;
-import io.arangopipe.server.store.VertexQuery;
 import io.arangopipe.server.store.WriteTx;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -117,43 +116,6 @@ final class SqliteTx implements WriteTx {
   public Optional<EdgeDoc> edgeBetween(String collection, EntityId from, EntityId to) {
     return query("SELECT " + EDGE_COLUMNS + " FROM edges WHERE collection = ? AND from_id = ? AND to_id = ?",
         List.of(collection, from.toString(), to.toString()), SqliteTx::edgeDoc).stream().findFirst();
-  }
-
-  @Override
-  public List<VertexDoc> findVertices(VertexQuery q) {
-    boolean runs = "run".equals(q.collection());
-    StringBuilder sql = new StringBuilder("SELECT ").append(VERTEX_COLUMNS).append(" FROM vertices WHERE ");
-    List<Object> params = new ArrayList<>();
-    if (runs) {
-      // A constant, so that the planner can use the partial indexes on run documents.
-      sql.append("collection = 'run'");
-    } else {
-      sql.append("collection = ?");
-      params.add(q.collection());
-    }
-    for (Condition cond : q.conditions()) {
-      sql.append(" AND ");
-      appendCondition(sql, params, cond, runs);
-    }
-    if (q.order() == VertexQuery.Order.KEY) {
-      if (q.after() != null) {
-        sql.append(" AND key > ?");
-        params.add(q.after());
-      }
-      sql.append(" ORDER BY key");
-    } else {
-      sql.append(" AND name IS NOT NULL");
-      if (q.after() != null) {
-        sql.append(" AND (name > ? OR (name = ? AND key > ?))");
-        params.add(q.after());
-        params.add(q.after());
-        params.add(q.afterKey() == null ? "" : q.afterKey());
-      }
-      sql.append(" ORDER BY name, key");
-    }
-    sql.append(" LIMIT ?");
-    params.add((long) q.limit());
-    return query(sql.toString(), params, SqliteTx::vertexDoc);
   }
 
   private static void appendCondition(StringBuilder sql, List<Object> params, Condition cond, boolean runs) {
@@ -279,11 +241,17 @@ final class SqliteTx implements WriteTx {
       OrderSpec order, Cursor after, int limit) {
     List<Object> params = new ArrayList<>();
     StringBuilder sql = new StringBuilder("SELECT ").append(columns("v")).append(" FROM vertices v WHERE ");
-    sql.append("v.collection = ?");
-    params.add(collection);
+    boolean runs = "run".equals(collection);
+    if (runs) {
+      // A constant, so that the planner can use the partial indexes on run documents.
+      sql.append("v.collection = 'run'");
+    } else {
+      sql.append("v.collection = ?");
+      params.add(collection);
+    }
     for (Condition cond : conditions) {
       sql.append(" AND ");
-      appendCondition(sql, params, cond, false);
+      appendCondition(sql, params, cond, runs);
     }
     SqlFilter f = new SqlFilter(SELF_ALIAS, params);
     if (filter != null) {
