@@ -242,6 +242,9 @@ public final class DumpFormat {
    */
   public static Entry parse(long lineNo, String line) {
     Map<String, Object> m;
+    if (!line.stripLeading().startsWith("{")) {
+      throw new FormatException(lineNo, "not a JSON object");
+    }
     try {
       @SuppressWarnings("unchecked")
       Map<String, Object> n = (Map<String, Object>) Json.normalize(READER.readValue(line, MAP));
@@ -304,6 +307,9 @@ public final class DumpFormat {
     };
     List<String> from = f.typeList("from_types");
     List<String> to = f.typeList("to_types");
+    if (HIDDEN.contains(name) && (kind != CollectionDef.Kind.VERTEX || !builtin)) {
+      throw f.bad("type", "\"" + name + "\" holds accounts: it is a built-in vertex collection");
+    }
     if (kind == CollectionDef.Kind.VERTEX && (!from.isEmpty() || !to.isEmpty())) {
       throw f.bad("from_types", "a vertex collection has no from_types or to_types");
     }
@@ -318,6 +324,8 @@ public final class DumpFormat {
   }
 
   private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
+  private static final Instant MIN_TIME = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant MAX_TIME = Instant.parse("9999-12-31T23:59:59.999999Z");
 
   /** Typed access to a line's fields, remembering which were read. */
   private static final class Fields {
@@ -387,6 +395,9 @@ public final class DumpFormat {
       } catch (DateTimeParseException e) {
         throw bad(field, "must be an RFC 3339 time such as 2024-06-01T10:00:00.000000Z (got \"" + printable(s)
             + "\")");
+      }
+      if (t.isBefore(MIN_TIME) || t.isAfter(MAX_TIME)) {
+        throw bad(field, "must be between the years 1 and 9999 (got \"" + printable(s) + "\")");
       }
       if (t.getNano() % 1000 != 0) {
         throw bad(field, "must have at most microsecond precision (got \"" + printable(s) + "\")");
