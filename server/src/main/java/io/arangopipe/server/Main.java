@@ -33,7 +33,8 @@ public final class Main {
     } catch (picocli.CommandLine.ParameterException e) {
       System.err.println("arangopipe-server: " + e.getMessage());
       picocli.CommandLine where = e.getCommandLine();
-      System.err.println("Run with " + (where == cli ? "" : where.getCommandName() + " ") + "--help to see the options.");
+      System.err.println("Run with " + (where == cli ? "" : where.getCommandName() + " ")
+          + "--help to see the options.");
       System.exit(2);
       return;
     } catch (IllegalArgumentException e) {

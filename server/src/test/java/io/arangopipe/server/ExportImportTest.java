@@ -264,7 +264,8 @@ class ExportImportTest {
         + ",\"vertex\":0,\"edge\":" + k.get("edge") + ",\"history\":" + k.get("history") + ",\"request\":"
         + k.get("request") + "}}\n";
     assertThatThrownBy(() -> importInto(shared.resolve("dangling"), file, Importer.OnConflict.SKIP))
-        .isInstanceOf(Importer.ImportException.class).hasMessageContaining("which is neither in the file nor in the store");
+        .isInstanceOf(Importer.ImportException.class)
+        .hasMessageContaining("which is neither in the file nor in the store");
   }
 
   // ---- bad files ---------------------------------------------------------------------------------

@@ -148,9 +148,9 @@ public final class CommandLine implements Callable<ServerConfig> {
     } else if (tlsClientCa != null) {
       throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key");
     }
-    return new ServerConfig(port, bind, storeOptions.dataDir(), storeOptions.store(), portFile, threads, Duration.ofSeconds(shutdownGraceSeconds),
-        maxBatch, maxMessageSize, allowInsecureRemote, mode, token, tls, maxCallsPerConnection, metricsPort,
-        metricsBind == null || metricsBind.isBlank() ? bind : metricsBind, logFormat.equals("json"));
+    return new ServerConfig(port, bind, storeOptions.dataDir(), storeOptions.store(), portFile, threads,
+        Duration.ofSeconds(shutdownGraceSeconds), maxBatch, maxMessageSize, allowInsecureRemote, mode, token, tls,
+        maxCallsPerConnection, metricsPort, metricsBind == null || metricsBind.isBlank() ? bind : metricsBind, logFormat.equals("json"));
   }
 
   /** Version from the jar manifest when there is one. */
