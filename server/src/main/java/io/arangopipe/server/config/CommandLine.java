@@ -150,7 +150,8 @@ public final class CommandLine implements Callable<ServerConfig> {
     }
     return new ServerConfig(port, bind, storeOptions.dataDir(), storeOptions.store(), portFile, threads,
         Duration.ofSeconds(shutdownGraceSeconds), maxBatch, maxMessageSize, allowInsecureRemote, mode, token, tls,
-        maxCallsPerConnection, metricsPort, metricsBind == null || metricsBind.isBlank() ? bind : metricsBind, logFormat.equals("json"));
+        maxCallsPerConnection, metricsPort, metricsBind == null || metricsBind.isBlank() ? bind : metricsBind,
+        logFormat.equals("json"));
   }
 
   /** Version from the jar manifest when there is one. */

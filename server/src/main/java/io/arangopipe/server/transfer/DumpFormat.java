@@ -42,7 +42,7 @@ import java.util.Set;
  * <pre>
  * {"kind":"header","format":"arangopipe-export","version":1,"server_version":"...","source":"...","time":"..."}
  * {"kind":"collection","name":"run","type":"vertex","builtin":true,"flow":"forward","from_types":[],"to_types":[]}
- * {"kind":"vertex","id":"run/r","name":"r","project":"p","create_time":"...","update_time":"...","creator":"u","doc":{}}
+ * {"kind":"vertex","id":"run/r","name":"r","project":"","create_time":"...","update_time":"...","creator":"u","doc":{}}
  * {"kind":"edge","id":"run_models/K","from":"models/M","to":"run/r","create_time":"...","creator":"u","doc":{}}
  * {"kind":"history","id":"deployment/D","time":"...","actor":"u","action":"STATUS_CHANGED","changes":{}}
  * {"kind":"request","request_id":"r-1","operation":"LogRun","fingerprint":"...","result":"...","create_time":"..."}
