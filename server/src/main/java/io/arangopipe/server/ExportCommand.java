@@ -8,16 +8,21 @@ import io.arangopipe.server.transfer.DumpFormat;
 import io.arangopipe.server.transfer.Exporter;
 import io.arangopipe.server.transfer.Progress;
 import java.io.BufferedWriter;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -46,14 +51,15 @@ public final class ExportCommand implements Callable<Integer> {
           + " readable by its owner only), or - for standard output. Default: ${DEFAULT-VALUE}.")
   String out;
 
-  private final PrintStream stdout;
+  private final OutputStream stdout;
   private final PrintStream stderr;
 
   public ExportCommand() {
-    this(System.out, System.err);
+    // Not System.out: a PrintStream swallows write errors, and a full disk or a closed pipe must fail the export.
+    this(new FileOutputStream(FileDescriptor.out), System.err);
   }
 
-  ExportCommand(PrintStream stdout, PrintStream stderr) {
+  ExportCommand(OutputStream stdout, PrintStream stderr) {
     this.stdout = stdout;
     this.stderr = stderr;
   }
@@ -72,7 +78,7 @@ public final class ExportCommand implements Callable<Integer> {
       String version = new CommandLine.Version().getVersion()[0];
       if (out.equals("-")) {
         Writer w = new BufferedWriter(new OutputStreamWriter(stdout, StandardCharsets.UTF_8), 1 << 16);
-        exporter.export(w, version, Clock.systemUTC());
+        exporter.export(w, version, Clock.systemUTC()); // flushes; a write error throws
       } else {
         Path file = Path.of(out).toAbsolutePath();
         Path tmp = file.resolveSibling(file.getFileName() + ".partial");
@@ -83,6 +89,9 @@ public final class ExportCommand implements Callable<Integer> {
           }
           try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             exporter.export(w, version, Clock.systemUTC());
+          }
+          try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            c.force(true); // on disk before it gets its final name
           }
           Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
