@@ -5,7 +5,8 @@
 # port with a fresh data folder (localhost:6529 is replaced by that address).
 # Fails when any command of the walk-through fails or a value the README
 # promises does not come back. Also checks the README's configuration table
-# against the server's --help.
+# against the server's --help, and runs the export/import commands of the
+# "Moving data / backup" section on the data the walk-through wrote.
 #
 # Usage: scripts/readme-walkthrough.sh
 # Env:   ARANGOPIPE_JAR, GRPCURL as for grpcurl-smoke.sh.
@@ -91,3 +92,58 @@ expect "GetRunRecipe's featureset dataset" '"featureset_dataset"'
 expect "GetImpact's latest serving performance" '"latest_serving_perf"'
 expect "GetHistory's status change" '"STATUS_CHANGED"'
 echo "==> README walk-through OK: $(grep -cE '^\++ grpcurl' "$WORK/trace") grpcurl calls"
+
+# ---- Moving data / backup: the README's export and import commands, with the real jar, on the data the
+# walk-through wrote: export (refused while the server runs), import into a fresh folder, export again (the
+# same file but for the header), import again (nothing written), a truncated file refused, and the server
+# on the copy answering the same.
+echo "==> export and import (README: Moving data / backup) with the real jar"
+answers() { # ADDR: what the copy must answer the same
+  "$GRPCURL" -plaintext -d '{"project": "housing", "order_by": "devperf.rmse"}' "$1" \
+    arangopipe.v1.LineageService/SearchRuns
+  "$GRPCURL" -plaintext -d '{}' "$1" arangopipe.v1.AdminService/ListTypes
+  "$GRPCURL" -plaintext -d '{"deployment_tag": "housing-lasso-prod"}' "$1" arangopipe.v1.TrackingService/GetDeployment
+}
+answers "$ADDR" >"$WORK/answers-before"
+grep -q 'lasso-v1-run-2' "$WORK/answers-before" || { echo "FAIL: SearchRuns before export" >&2; exit 1; }
+DATA="$WORK/server/data"
+rc=0
+java -jar "$JAR" export --data-dir "$DATA" --out "$WORK/export.jsonl" 2>"$WORK/export.err" || rc=$?
+if ((rc != 1)) || ! grep -q "Stop the server" "$WORK/export.err"; then
+  echo "FAIL: export while the server runs: exit status $rc, expected 1 and a hint to stop the server" >&2
+  cat "$WORK/export.err" >&2
+  exit 1
+fi
+echo "    ok  export refused while the server has the folder (exit status 1, says to stop the server)"
+stop_server TERM || true
+java -jar "$JAR" export --data-dir "$DATA" --out "$WORK/export.jsonl"
+java -jar "$JAR" import --data-dir "$WORK/copy/data" --in "$WORK/export.jsonl" 2>"$WORK/import.err" \
+  || { cat "$WORK/import.err" >&2; echo "FAIL: import" >&2; exit 1; }
+grep -q " 0 conflicts" "$WORK/import.err" || { cat "$WORK/import.err" >&2; exit 1; }
+java -jar "$JAR" export --data-dir "$WORK/copy/data" --out - >"$WORK/again.jsonl" 2>/dev/null
+if ! diff <(tail -n +2 "$WORK/export.jsonl") <(tail -n +2 "$WORK/again.jsonl") >/dev/null; then
+  echo "FAIL: exporting the imported copy gave another file:" >&2
+  diff <(tail -n +2 "$WORK/export.jsonl") <(tail -n +2 "$WORK/again.jsonl") | head -n 20 >&2
+  exit 1
+fi
+echo "    ok  export, import into a fresh folder, export again: the same $(wc -l <"$WORK/export.jsonl") lines"
+java -jar "$JAR" import --data-dir "$WORK/copy/data" <"$WORK/export.jsonl" 2>"$WORK/import2.err"
+grep -q ": 0 written" "$WORK/import2.err" || { cat "$WORK/import2.err" >&2; echo "FAIL: re-import wrote" >&2; exit 1; }
+echo "    ok  importing the same file again (from stdin) writes nothing"
+head -n -1 "$WORK/export.jsonl" >"$WORK/truncated.jsonl"
+rc=0
+java -jar "$JAR" import --data-dir "$WORK/never" --in "$WORK/truncated.jsonl" 2>"$WORK/trunc.err" || rc=$?
+if ((rc != 1)) || ! grep -q "truncated" "$WORK/trunc.err" || [[ -e "$WORK/never" ]]; then
+  echo "FAIL: a truncated file: exit status $rc, expected 1, 'truncated', and nothing written" >&2
+  cat "$WORK/trunc.err" >&2
+  exit 1
+fi
+echo "    ok  a truncated file is refused before anything is written"
+start_server "$WORK/copy"
+answers "$ADDR" >"$WORK/answers-after"
+if ! diff "$WORK/answers-before" "$WORK/answers-after" >/dev/null; then
+  echo "FAIL: the server on the imported copy answers differently:" >&2
+  diff "$WORK/answers-before" "$WORK/answers-after" | head -n 20 >&2
+  exit 1
+fi
+echo "    ok  the server on the imported copy answers SearchRuns, ListTypes and GetDeployment the same"

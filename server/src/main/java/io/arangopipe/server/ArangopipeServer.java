@@ -12,7 +12,6 @@ import io.arangopipe.server.metrics.MetricsServer;
 import io.arangopipe.server.core.Analytics;
 import io.arangopipe.server.core.MetadataCore;
 import io.arangopipe.server.store.GraphStore;
-import io.arangopipe.server.store.sqlite.SqliteStore;
 import io.arangopipe.v1.AdminServiceGrpc;
 import io.arangopipe.v1.LineageServiceGrpc;
 import io.arangopipe.v1.TrackingServiceGrpc;
@@ -71,13 +70,10 @@ public final class ArangopipeServer implements AutoCloseable {
     this.metrics = config.metricsPort() == null ? null : new MetricsServer();
     io.micrometer.core.instrument.MeterRegistry registry = metrics == null
         ? new io.micrometer.core.instrument.composite.CompositeMeterRegistry() : metrics.registry();
-    this.store = SqliteStore.open(config.dataDir(), SqliteStore.Options.defaults()
-        .withMaxBatch(config.maxBatch())
-        .withMetrics(registry)
-        .withCancellation(() -> {
-          io.grpc.Context call = io.grpc.Context.current();
-          return call::isCancelled;
-        }));
+    this.store = Stores.open(config, registry, () -> {
+      io.grpc.Context call = io.grpc.Context.current();
+      return call::isCancelled;
+    });
     try {
       MetadataCore core = new MetadataCore(store, Clock.systemUTC());
       Analytics analytics = new Analytics(store, core);

@@ -11,10 +11,16 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    picocli.CommandLine cli = new picocli.CommandLine(new CommandLine());
+    picocli.CommandLine cli = new picocli.CommandLine(new CommandLine())
+        .addSubcommand("export", new ExportCommand())
+        .addSubcommand("import", new ImportCommand());
     ServerConfig config;
     try {
       picocli.CommandLine.ParseResult parsed = cli.parseArgs(args);
+      if (parsed.hasSubcommand()) {
+        System.exit(runSubcommand(parsed));
+        return;
+      }
       if (cli.isUsageHelpRequested()) {
         cli.usage(System.out);
         return;
@@ -26,7 +32,9 @@ public final class Main {
       config = ((CommandLine) cli.getCommand()).call();
     } catch (picocli.CommandLine.ParameterException e) {
       System.err.println("arangopipe-server: " + e.getMessage());
-      System.err.println("Run with --help to see the options.");
+      picocli.CommandLine where = e.getCommandLine();
+      System.err.println("Run with " + (where == cli ? "" : where.getCommandName() + " ")
+          + "--help to see the options.");
       System.exit(2);
       return;
     } catch (IllegalArgumentException e) {
@@ -34,6 +42,36 @@ public final class Main {
       System.exit(2);
       return;
     }
+    serve(config);
+  }
+
+  /** Runs {@code export} or {@code import}; returns the exit status. */
+  private static int runSubcommand(picocli.CommandLine.ParseResult parsed) {
+    if (!parsed.matchedOptions().isEmpty()) {
+      System.err.println("arangopipe-server: options go after the command name, e.g. \"export --data-dir DIR\"");
+      return 2;
+    }
+    picocli.CommandLine.ParseResult sub = parsed.subcommand();
+    picocli.CommandLine cmd = sub.commandSpec().commandLine();
+    if (cmd.isUsageHelpRequested()) {
+      cmd.usage(System.out);
+      return 0;
+    }
+    if (cmd.isVersionHelpRequested()) {
+      cmd.printVersionHelp(System.out);
+      return 0;
+    }
+    try {
+      @SuppressWarnings("unchecked")
+      java.util.concurrent.Callable<Integer> command = (java.util.concurrent.Callable<Integer>) cmd.getCommand();
+      return command.call();
+    } catch (Exception e) {
+      System.err.println("arangopipe-server " + cmd.getCommandName() + ": failed: " + e);
+      return 1;
+    }
+  }
+
+  private static void serve(ServerConfig config) {
     if (config.jsonLogs()) {
       // Chosen before the first logger exists, so logback reads the JSON configuration.
       System.setProperty("logback.configurationFile", "logback-json.xml");

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The command-line options; each has an {@code ARANGOPIPE_*} environment variable, and the flag wins. */
@@ -26,14 +27,8 @@ public final class CommandLine implements Callable<ServerConfig> {
           + " authentication is configured. Env ARANGOPIPE_BIND. Default: ${DEFAULT-VALUE}.")
   String bind;
 
-  @Option(names = "--data-dir", defaultValue = "${env:ARANGOPIPE_DATA_DIR:-./arangopipe-data}", paramLabel = "DIR",
-      description = "Folder of the embedded store, created if missing. Default: ${DEFAULT-VALUE}."
-          + " Env ARANGOPIPE_DATA_DIR.")
-  Path dataDir;
-
-  @Option(names = "--store", defaultValue = "${env:ARANGOPIPE_STORE:-sqlite}", paramLabel = "KIND",
-      description = "Graph store: sqlite (embedded). Env ARANGOPIPE_STORE. Default: ${DEFAULT-VALUE}.")
-  String store;
+  @Mixin
+  StoreOptions storeOptions = new StoreOptions();
 
   @Option(names = "--port-file", defaultValue = "${env:ARANGOPIPE_PORT_FILE}", paramLabel = "FILE",
       description = "Write the bound port to FILE once serving (useful with --port 0)."
@@ -153,9 +148,10 @@ public final class CommandLine implements Callable<ServerConfig> {
     } else if (tlsClientCa != null) {
       throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key");
     }
-    return new ServerConfig(port, bind, dataDir, store, portFile, threads, Duration.ofSeconds(shutdownGraceSeconds),
-        maxBatch, maxMessageSize, allowInsecureRemote, mode, token, tls, maxCallsPerConnection, metricsPort,
-        metricsBind == null || metricsBind.isBlank() ? bind : metricsBind, logFormat.equals("json"));
+    return new ServerConfig(port, bind, storeOptions.dataDir(), storeOptions.store(), portFile, threads,
+        Duration.ofSeconds(shutdownGraceSeconds), maxBatch, maxMessageSize, allowInsecureRemote, mode, token, tls,
+        maxCallsPerConnection, metricsPort, metricsBind == null || metricsBind.isBlank() ? bind : metricsBind,
+        logFormat.equals("json"));
   }
 
   /** Version from the jar manifest when there is one. */

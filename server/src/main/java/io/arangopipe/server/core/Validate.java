@@ -15,9 +15,9 @@ import java.util.regex.Pattern;
 public final class Validate {
 
   /** ArangoDB's document key rules, so every key we accept is valid in both stores. */
-  static final Pattern KEY = Pattern.compile("[A-Za-z0-9_\\-.@()+,=;$!*'%:]{1,254}");
+  public static final Pattern KEY = Pattern.compile("[A-Za-z0-9_\\-.@()+,=;$!*'%:]{1,254}");
   /** Type (collection) names: ArangoDB's traditional rules, shorter. */
-  static final Pattern TYPE_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_\\-]{0,63}");
+  public static final Pattern TYPE_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_\\-]{0,63}");
   /** Project names. */
   static final Pattern PROJECT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_\\-.:@ ]{0,127}");
 

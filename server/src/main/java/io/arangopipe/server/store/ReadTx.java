@@ -81,4 +81,16 @@ public interface ReadTx {
 
   /** The record of an idempotent write with this request id, if one committed. */
   Optional<RequestRecord> request(String requestId);
+
+  /** A page of one edge collection's edges ordered by key, strictly after afterKey ("" = from the start). */
+  List<EdgeDoc> scanEdges(String collection, String afterKey, int limit);
+
+  /**
+   * Every entity's change records in sequence order, with sequence numbers above afterSeq. Sequence
+   * numbers are positive and grow with each appended record, so 0 starts from the beginning.
+   */
+  List<HistoryRecord> scanHistory(long afterSeq, int limit);
+
+  /** A page of idempotent-write records ordered by request id, strictly after afterId ("" = from the start). */
+  List<RequestRecord> scanRequests(String afterId, int limit);
 }

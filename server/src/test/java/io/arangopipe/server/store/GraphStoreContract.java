@@ -310,6 +310,73 @@ public abstract class GraphStoreContract {
     assertThat(req("req-2")).isEmpty();
   }
 
+  // ---- scans (export) ----------------------------------------------------------------------------
+
+  @Test
+  void scanEdgesPagesOneCollectionByKey() {
+    insert(vertex("things", "a", null, "", doc()), vertex("things", "b", null, "", doc()),
+        vertex("others", "c", null, "", doc()));
+    store.write(tx -> {
+      tx.putCollection(CollectionDef.edge("more_links", false, CollectionDef.Flow.FORWARD, List.of("things"),
+          List.of("things")));
+      EntityId a = new EntityId("things", "a");
+      EntityId b = new EntityId("things", "b");
+      EntityId c = new EntityId("others", "c");
+      tx.insertEdge(edge("k3", a, b));
+      tx.insertEdge(edge("k1", a, c));
+      tx.insertEdge(edge("k2", b, a));
+      tx.insertEdge(new EdgeDoc(new EntityId("more_links", "k0"), a, b, doc(), T0, "tester"));
+      return null;
+    });
+    List<EdgeDoc> first = scanEdges("links", "", 2);
+    assertThat(first).extracting(e -> e.id().key()).containsExactly("k1", "k2");
+    assertThat(first.get(0)).isEqualTo(edge("k1", new EntityId("things", "a"), new EntityId("others", "c")));
+    assertThat(scanEdges("links", "k2", 2)).extracting(e -> e.id().key()).containsExactly("k3");
+    assertThat(scanEdges("links", "k3", 2)).isEmpty();
+    assertThat(scanEdges("more_links", "", 10)).extracting(e -> e.id().toString())
+        .containsExactly("more_links/k0");
+    assertThat(scanEdges("no_such_links", "", 10)).isEmpty();
+  }
+
+  @Test
+  void scanHistoryReturnsEveryEntitysRecordsInOrderWithTheirTimeAndActor() {
+    EntityId a = new EntityId("things", "a");
+    EntityId b = new EntityId("things", "b");
+    Instant t1 = T0.plusSeconds(1);
+    store.write(tx -> {
+      tx.appendHistory(new HistoryRecord(0, b, t1, "alice", "UPDATED", Map.of("x", Map.of("old", 1L, "new", 2L))));
+      tx.appendHistory(new HistoryRecord(0, a, T0, "bob", "STATUS_CHANGED", Map.of()));
+      tx.appendHistory(new HistoryRecord(0, b, T0, "carol", "UPDATED", Map.of("y", 1.5)));
+      return null;
+    });
+    List<HistoryRecord> all = scanHistory(0, 10);
+    assertThat(all).extracting(HistoryRecord::id).containsExactly(b, a, b);
+    assertThat(all).extracting(HistoryRecord::actor).containsExactly("alice", "bob", "carol");
+    assertThat(all.get(0).time()).isEqualTo(t1);
+    assertThat(all.get(0).changes()).isEqualTo(Map.of("x", Map.of("old", 1L, "new", 2L)));
+    assertThat(all.get(0).seq()).isLessThan(all.get(1).seq());
+    assertThat(all.get(1).seq()).isLessThan(all.get(2).seq());
+    List<HistoryRecord> rest = scanHistory(all.get(0).seq(), 1);
+    assertThat(rest).containsExactly(all.get(1));
+    assertThat(scanHistory(all.get(2).seq(), 10)).isEmpty();
+  }
+
+  @Test
+  void scanRequestsPagesByRequestId() {
+    RequestRecord r2 = new RequestRecord("b-2", "LogRun", "f2", "run/r2", T0);
+    RequestRecord r1 = new RequestRecord("a-1", "LogRun", "f1", "run/r1", T0.plusSeconds(1));
+    RequestRecord r3 = new RequestRecord("c-3", "AddVertexType", "f3", "things", T0);
+    store.write(tx -> {
+      tx.putRequest(r2);
+      tx.putRequest(r1);
+      tx.putRequest(r3);
+      return null;
+    });
+    assertThat(scanRequests("", 2)).containsExactly(r1, r2);
+    assertThat(scanRequests("b-2", 2)).containsExactly(r3);
+    assertThat(scanRequests("c-3", 2)).isEmpty();
+  }
+
   // ---- transactions ------------------------------------------------------------------------------
 
   @Test
@@ -402,6 +469,18 @@ public abstract class GraphStoreContract {
 
   private java.util.Optional<RequestRecord> req(String id) {
     return store.read(tx -> tx.request(id));
+  }
+
+  private List<EdgeDoc> scanEdges(String collection, String afterKey, int limit) {
+    return store.read(tx -> tx.scanEdges(collection, afterKey, limit));
+  }
+
+  private List<HistoryRecord> scanHistory(long afterSeq, int limit) {
+    return store.read(tx -> tx.scanHistory(afterSeq, limit));
+  }
+
+  private List<RequestRecord> scanRequests(String afterId, int limit) {
+    return store.read(tx -> tx.scanRequests(afterId, limit));
   }
 
   private java.util.Optional<CollectionDef> collectionAt(String name) {

@@ -108,8 +108,7 @@ public final class SqliteStore implements GraphStore {
     }
     if (l == null) {
       lockChannel.close();
-      throw new IllegalStateException("another Arangopipe server is using the data folder " + dataDir.toAbsolutePath()
-          + "; stop it, or start this one with another --data-dir");
+      throw new DataFolderInUseException(dataDir.toAbsolutePath());
     }
     this.lock = l;
     this.writer = connect(false);
@@ -141,7 +140,8 @@ public final class SqliteStore implements GraphStore {
   /**
    * Opens (creating if needed) the store in {@code dataDir}.
    *
-   * @throws IllegalStateException another process holds the folder, or it was written by a newer release
+   * @throws DataFolderInUseException another process holds the folder
+   * @throws IllegalStateException it was written by a newer release
    * @throws UnavailableException the database cannot be opened
    */
   public static SqliteStore open(Path dataDir, Options options) {

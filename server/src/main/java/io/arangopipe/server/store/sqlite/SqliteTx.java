@@ -488,17 +488,41 @@ final class SqliteTx implements WriteTx {
   @Override
   public List<HistoryRecord> history(EntityId id, long afterSeq, int limit) {
     return query("SELECT seq, entity_id, time, actor, action, changes FROM history WHERE entity_id = ? AND seq > ?"
-            + " ORDER BY seq LIMIT ?", params(id.toString(), afterSeq, (long) limit),
-        r -> new HistoryRecord(r.getLong(1), EntityId.of(r.getString(2)), instant(r.getLong(3)), r.getString(4),
-            r.getString(5), Json.parseObject(r.getString(6))));
+            + " ORDER BY seq LIMIT ?", params(id.toString(), afterSeq, (long) limit), SqliteTx::historyRecord);
+  }
+
+  private static HistoryRecord historyRecord(ResultSet r) throws SQLException {
+    return new HistoryRecord(r.getLong(1), EntityId.of(r.getString(2)), instant(r.getLong(3)), r.getString(4),
+        r.getString(5), Json.parseObject(r.getString(6)));
+  }
+
+  private static RequestRecord requestRecord(ResultSet r) throws SQLException {
+    return new RequestRecord(r.getString(1), r.getString(2), r.getString(3), r.getString(4), instant(r.getLong(5)));
   }
 
   @Override
   public Optional<RequestRecord> request(String requestId) {
     return query("SELECT request_id, operation, fingerprint, result, create_time FROM requests WHERE request_id = ?",
-        List.of(requestId),
-        r -> new RequestRecord(r.getString(1), r.getString(2), r.getString(3), r.getString(4), instant(r.getLong(5))))
-        .stream().findFirst();
+        List.of(requestId), SqliteTx::requestRecord).stream().findFirst();
+  }
+
+  @Override
+  public List<EdgeDoc> scanEdges(String collection, String afterKey, int limit) {
+    // The primary key (collection, key) serves both the range and the order.
+    return query("SELECT " + EDGE_COLUMNS + " FROM edges WHERE collection = ? AND key > ? ORDER BY key LIMIT ?",
+        params(collection, afterKey, (long) limit), SqliteTx::edgeDoc);
+  }
+
+  @Override
+  public List<HistoryRecord> scanHistory(long afterSeq, int limit) {
+    return query("SELECT seq, entity_id, time, actor, action, changes FROM history WHERE seq > ? ORDER BY seq LIMIT ?",
+        params(afterSeq, (long) limit), SqliteTx::historyRecord);
+  }
+
+  @Override
+  public List<RequestRecord> scanRequests(String afterId, int limit) {
+    return query("SELECT request_id, operation, fingerprint, result, create_time FROM requests WHERE request_id > ?"
+        + " ORDER BY request_id LIMIT ?", params(afterId, (long) limit), SqliteTx::requestRecord);
   }
 
   // ---- writes ------------------------------------------------------------------------------------
