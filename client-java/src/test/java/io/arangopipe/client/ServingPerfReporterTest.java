@@ -117,7 +117,8 @@ class ServingPerfReporterTest {
     }
     // No flush, no close: the flush interval alone sends them.
     assertThat(Fixtures.eventually(20_000, () -> Fixtures.servingPerfCount(client) == 3)).isTrue();
-    assertThat(r.stats().sentBatches()).isPositive();
+    // The server stores a batch before its answer reaches the reporter, which counts it as sent then.
+    assertThat(Fixtures.eventually(20_000, () -> r.stats().sentBatches() > 0)).isTrue();
     r.close();
     assertAccounted(r, 3);
   }
