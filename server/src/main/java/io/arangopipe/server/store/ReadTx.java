@@ -79,6 +79,12 @@ public interface ReadTx {
   /** Changes recorded for an entity, oldest first, with sequence numbers above {@code afterSeq}. */
   List<HistoryRecord> history(EntityId id, long afterSeq, int limit);
 
+  /** A page of one edge collection's edges ordered by key, strictly after afterKey ("" = from the start). */
+  List<EdgeDoc> scanEdges(String collection, String afterKey, int limit);
+
+  /** Every entity's change records in sequence order, with sequence numbers above afterSeq. */
+  List<HistoryRecord> scanHistory(long afterSeq, int limit);
+
   /** The record of an idempotent write with this request id, if one committed. */
   Optional<RequestRecord> request(String requestId);
 }

@@ -494,6 +494,20 @@ final class SqliteTx implements WriteTx {
   }
 
   @Override
+  public List<EdgeDoc> scanEdges(String collection, String afterKey, int limit) {
+    return query("SELECT " + EDGE_COLUMNS + " FROM edges WHERE collection = ? AND key > ? ORDER BY key LIMIT ?",
+        params(collection, afterKey, (long) limit), SqliteTx::edgeDoc);
+  }
+
+  @Override
+  public List<HistoryRecord> scanHistory(long afterSeq, int limit) {
+    return query("SELECT seq, entity_id, time, actor, action, changes FROM history WHERE seq > ? ORDER BY seq LIMIT ?",
+        params(afterSeq, (long) limit),
+        r -> new HistoryRecord(r.getLong(1), EntityId.of(r.getString(2)), instant(r.getLong(3)), r.getString(4),
+            r.getString(5), Json.parseObject(r.getString(6))));
+  }
+
+  @Override
   public Optional<RequestRecord> request(String requestId) {
     return query("SELECT request_id, operation, fingerprint, result, create_time FROM requests WHERE request_id = ?",
         List.of(requestId),
