@@ -60,6 +60,29 @@ public final class ArangopipeServer implements AutoCloseable {
   private final boolean authEnabled;
   private final MetricsServer metrics;
   private volatile boolean closed;
+  private HealthWatch healthWatch;
+
+  /** How often health asks the store whether its database is reachable. */
+  static final java.time.Duration HEALTH_INTERVAL = java.time.Duration.ofSeconds(2);
+
+  private static GraphStore openStore(ServerConfig config, io.micrometer.core.instrument.MeterRegistry registry) {
+    if (config.store().equals("arangodb")) {
+      return io.arangopipe.server.store.arangodb.ArangoStore.open(config.arango(),
+          io.arangopipe.server.store.arangodb.ArangoStore.Options.defaults()
+              .withMetrics(registry)
+              .withDeadline(() -> {
+                io.grpc.Deadline d = io.grpc.Context.current().getDeadline();
+                return d == null ? null : java.time.Duration.ofNanos(Math.max(0, d.timeRemaining(TimeUnit.NANOSECONDS)));
+              }));
+    }
+    return SqliteStore.open(config.dataDir(), SqliteStore.Options.defaults()
+        .withMaxBatch(config.maxBatch())
+        .withMetrics(registry)
+        .withCancellation(() -> {
+          io.grpc.Context call = io.grpc.Context.current();
+          return call::isCancelled;
+        }));
+  }
 
   /**
    * Opens the store and starts serving.
@@ -71,13 +94,7 @@ public final class ArangopipeServer implements AutoCloseable {
     this.metrics = config.metricsPort() == null ? null : new MetricsServer();
     io.micrometer.core.instrument.MeterRegistry registry = metrics == null
         ? new io.micrometer.core.instrument.composite.CompositeMeterRegistry() : metrics.registry();
-    this.store = SqliteStore.open(config.dataDir(), SqliteStore.Options.defaults()
-        .withMaxBatch(config.maxBatch())
-        .withMetrics(registry)
-        .withCancellation(() -> {
-          io.grpc.Context call = io.grpc.Context.current();
-          return call::isCancelled;
-        }));
+    this.store = openStore(config, registry);
     try {
       MetadataCore core = new MetadataCore(store, Clock.systemUTC());
       Analytics analytics = new Analytics(store, core);
@@ -136,6 +153,7 @@ public final class ArangopipeServer implements AutoCloseable {
         health.setStatus(name, ServingStatus.SERVING);
       }
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+      this.healthWatch = new HealthWatch(store, health, SERVICE_NAMES).start(HEALTH_INTERVAL);
     } catch (IOException | RuntimeException e) {
       store.close();
       if (metrics != null) {
@@ -228,6 +246,9 @@ public final class ArangopipeServer implements AutoCloseable {
       return;
     }
     closed = true;
+    if (healthWatch != null) {
+      healthWatch.close();
+    }
     health.enterTerminalState();
     server.shutdown();
     try {
