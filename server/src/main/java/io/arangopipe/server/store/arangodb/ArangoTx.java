@@ -89,7 +89,9 @@ final class ArangoTx implements WriteTx {
     if (!catalog.exists(Layout.DEFS)) {
       return Optional.empty();
     }
-    return docs(AqlCompiler.byKey(Layout.DEFS, name)).stream().map(ArangoTx::def).findFirst();
+    // Keyed by the physical name: a valid document key even for hidden collections ("_users").
+    return docs(AqlCompiler.byKey(Layout.DEFS, Layout.physical(name))).stream().map(ArangoTx::def)
+        .filter(d -> d.name().equals(name)).findFirst();
   }
 
   @Override
@@ -116,7 +118,8 @@ final class ArangoTx implements WriteTx {
     if (!physicalOk(p)) {
       return Optional.empty();
     }
-    return docs(AqlCompiler.byKey(p, id.key())).stream().map(d -> Layout.vertex(id.collection(), d)).findFirst();
+    return docs(AqlCompiler.byKey(p, id.key())).stream().filter(d -> !d.containsKey("_from"))
+        .map(d -> Layout.vertex(id.collection(), d)).findFirst();
   }
 
   @Override
@@ -134,8 +137,10 @@ final class ArangoTx implements WriteTx {
       List<String> keys = e.getValue();
       for (int i = 0; i < keys.size(); i += CHUNK) {
         for (Map<String, Object> d : docs(AqlCompiler.byKeys(p, keys.subList(i, Math.min(keys.size(), i + CHUNK))))) {
-          VertexDoc v = Layout.vertex(e.getKey(), d);
-          out.put(v.id(), v);
+          if (!d.containsKey("_from")) {
+            VertexDoc v = Layout.vertex(e.getKey(), d);
+            out.put(v.id(), v);
+          }
         }
       }
     }
@@ -379,10 +384,10 @@ final class ArangoTx implements WriteTx {
     doc.put("from_types", d.fromTypes());
     doc.put("to_types", d.toTypes());
     if (collection(d.name()).isPresent()) {
-      runner.run(AqlCompiler.update(Layout.DEFS, d.name(), doc));
+      runner.run(AqlCompiler.update(Layout.DEFS, Layout.physical(d.name()), doc));
     } else {
       doc.put("ordinal", number(AqlCompiler.maxOrdinal()) + 1);
-      doc.put("_key", d.name());
+      doc.put("_key", Layout.physical(d.name()));
       runner.run(AqlCompiler.insert(Layout.DEFS, doc));
     }
   }
@@ -392,7 +397,7 @@ final class ArangoTx implements WriteTx {
     requireWritable();
     String p = Layout.physical(name);
     long n = physicalOk(p) ? number(AqlCompiler.removeAll(p)) : 0;
-    runner.run(AqlCompiler.remove(Layout.DEFS, name));
+    runner.run(AqlCompiler.remove(Layout.DEFS, Layout.physical(name)));
     return n;
   }
 
