@@ -139,7 +139,7 @@ final class AqlCompiler {
   static Aql removeAll(String physical) {
     Aql q = new Aql();
     String c = q.collection(physical);
-    return q.append("FOR d IN " + c + " REMOVE d IN " + c + " COLLECT WITH COUNT INTO n RETURN n");
+    return q.append("FOR d IN " + c + " REMOVE d IN " + c);
   }
 
   static Aql remove(String physical, String key) {

@@ -396,7 +396,11 @@ final class ArangoTx implements WriteTx {
   public long dropCollection(String name) {
     requireWritable();
     String p = Layout.physical(name);
-    long n = physicalOk(p) ? number(AqlCompiler.removeAll(p)) : 0;
+    long n = 0;
+    if (physicalOk(p)) {
+      n = number(AqlCompiler.count(p));
+      runner.run(AqlCompiler.removeAll(p));
+    }
     runner.run(AqlCompiler.remove(Layout.DEFS, Layout.physical(name)));
     return n;
   }
