@@ -136,6 +136,19 @@ final class AqlCompiler {
         + " RETURN 1");
   }
 
+  /**
+   * Gives documents the seed library wrote (no {@code arangopipe} object) the system fields: their
+   * {@code name} attribute as the name, no project, the epoch as times, no creator. They then answer
+   * lookups and filters by name like the server's own documents.
+   */
+  static Aql adoptSeedVertices(String physical) {
+    Aql q = new Aql();
+    String c = q.collection(physical);
+    return q.append("FOR d IN " + c + " FILTER !IS_OBJECT(d." + Layout.SYSTEM + ") UPDATE d WITH { "
+        + Layout.SYSTEM + ": { name: IS_STRING(d.name) ? d.name : null, project: \"\", create_time: 0,"
+        + " update_time: 0, creator: \"\" } } IN " + c + " OPTIONS { mergeObjects: false }");
+  }
+
   static Aql removeAll(String physical) {
     Aql q = new Aql();
     String c = q.collection(physical);

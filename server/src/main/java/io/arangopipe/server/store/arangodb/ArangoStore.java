@@ -381,6 +381,9 @@ public final class ArangoStore implements GraphStore {
       if (def.isEdge()) {
         uniqueIndex(p, List.of("_from", "_to"), "arangopipe_pair", false);
       } else {
+        if (!def.name().startsWith("_")) {
+          runQuery(AqlCompiler.adoptSeedVertices(p), null);
+        }
         uniqueIndex(p, List.of(Layout.SYSTEM + ".name", Layout.SYSTEM + ".project"), "arangopipe_name", true);
         db.collection(p).ensurePersistentIndex(List.of(Layout.SYSTEM + ".project"),
             new PersistentIndexOptions().name("arangopipe_project"));

@@ -192,6 +192,15 @@ class AqlCompilerTest {
   }
 
   @Test
+  void seedDocumentsAreAdoptedWithTheirNameAttribute() {
+    Aql q = AqlCompiler.adoptSeedVertices("datasets");
+    assertThat(q.text()).isEqualTo("FOR d IN @@c0 FILTER !IS_OBJECT(d.arangopipe) UPDATE d WITH { arangopipe: {"
+        + " name: IS_STRING(d.name) ? d.name : null, project: \"\", create_time: 0, update_time: 0, creator: \"\" } }"
+        + " IN @@c0 OPTIONS { mergeObjects: false }");
+    assertThat(q.bindVars()).containsExactly(Map.entry("@c0", "datasets"));
+  }
+
+  @Test
   void collectionNamesMustFollowTheIdentifierRule() {
     for (String bad : List.of("a` RETURN 1", "_system", "x/y", "a b", "1abc", "", "a\"b", "@x", "a//b")) {
       assertThatThrownBy(() -> AqlCompiler.byKey(bad, "k")).isInstanceOf(IllegalArgumentException.class);
