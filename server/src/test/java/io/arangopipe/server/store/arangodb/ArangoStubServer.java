@@ -41,10 +41,17 @@ final class ArangoStubServer implements AutoCloseable {
   final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
   private final AtomicInteger txIds = new AtomicInteger(100);
   private final int port;
+  private final javax.net.ssl.SSLContext tls;
   private HttpServer server;
   private ExecutorService executor;
 
   ArangoStubServer(int port) throws IOException {
+    this(port, null);
+  }
+
+  /** With {@code tls}, the stub speaks HTTPS with that context's certificate. */
+  ArangoStubServer(int port, javax.net.ssl.SSLContext tls) throws IOException {
+    this.tls = tls;
     start(port);
     this.port = server.getAddress().getPort();
   }
@@ -54,11 +61,18 @@ final class ArangoStubServer implements AutoCloseable {
   }
 
   String endpoint() {
-    return "http://127.0.0.1:" + port;
+    return (tls == null ? "http" : "https") + "://127.0.0.1:" + port;
   }
 
   private void start(int p) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), p), 50);
+    InetSocketAddress at = new InetSocketAddress(InetAddress.getLoopbackAddress(), p);
+    if (tls == null) {
+      server = HttpServer.create(at, 50);
+    } else {
+      com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(at, 50);
+      https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+      server = https;
+    }
     executor = Executors.newCachedThreadPool();
     server.setExecutor(executor);
     server.createContext("/", this::handle);
