@@ -21,7 +21,6 @@ import com.arangodb.model.PersistentIndexOptions;
 import com.arangodb.model.StreamTransactionOptions;
 import io.arangopipe.server.store.CollectionDef;
 import io.arangopipe.server.store.GraphStore;
-import io.arangopipe.server.store.StoreException;
 import io.arangopipe.server.store.UnavailableException;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
@@ -397,11 +396,6 @@ public final class ArangoStore implements GraphStore {
         addToGraph(def);
       }
     }
-
-    @Override
-    public List<String> edgeCollections() {
-      return List.copyOf(physical);
-    }
   }
 
   /**
@@ -729,10 +723,5 @@ public final class ArangoStore implements GraphStore {
       Thread.currentThread().interrupt();
     }
     adb.shutdown();
-  }
-
-  /** The exception type a caller sees for a store exception thrown inside a unit of work. */
-  static boolean isBusinessError(Throwable t) {
-    return t instanceof StoreException;
   }
 }

@@ -49,9 +49,6 @@ final class ArangoTx implements WriteTx {
 
     /** Creates the physical collection of a definition (and its indexes, and its place in the graph). */
     void ensure(CollectionDef def);
-
-    /** Every physical edge collection the store knows. */
-    List<String> edgeCollections();
   }
 
   private static final int CHUNK = 1000;
