@@ -59,6 +59,11 @@ public final class ArangopipeServer implements AutoCloseable {
   private final boolean authEnabled;
   private final MetricsServer metrics;
   private volatile boolean closed;
+  private HealthWatch healthWatch;
+
+  /** How often health asks the store whether its database is reachable. */
+  static final java.time.Duration HEALTH_INTERVAL = java.time.Duration.ofSeconds(2);
+
 
   /**
    * Opens the store and starts serving.
@@ -132,6 +137,7 @@ public final class ArangopipeServer implements AutoCloseable {
         health.setStatus(name, ServingStatus.SERVING);
       }
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+      this.healthWatch = new HealthWatch(store, health, SERVICE_NAMES).start(HEALTH_INTERVAL);
     } catch (IOException | RuntimeException e) {
       store.close();
       if (metrics != null) {
@@ -224,6 +230,9 @@ public final class ArangopipeServer implements AutoCloseable {
       return;
     }
     closed = true;
+    if (healthWatch != null) {
+      healthWatch.close();
+    }
     health.enterTerminalState();
     server.shutdown();
     try {

@@ -3,9 +3,12 @@ package io.arangopipe.server;
 import io.arangopipe.server.config.ServerConfig;
 import io.arangopipe.server.store.Cancellation;
 import io.arangopipe.server.store.GraphStore;
+import io.arangopipe.server.store.arangodb.ArangoStore;
 import io.arangopipe.server.store.sqlite.SqliteStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Opens the store a configuration names. {@code serve}, {@code export} and {@code import} all open their
@@ -22,6 +25,14 @@ public final class Stores {
    * @throws io.arangopipe.server.store.UnavailableException the store cannot be opened
    */
   public static GraphStore open(ServerConfig config, MeterRegistry registry, Cancellation cancellation) {
+    if (config.store().equals("arangodb")) {
+      return ArangoStore.open(config.arango(), ArangoStore.Options.defaults()
+          .withMetrics(registry)
+          .withDeadline(() -> {
+            io.grpc.Deadline d = io.grpc.Context.current().getDeadline();
+            return d == null ? null : Duration.ofNanos(Math.max(0, d.timeRemaining(TimeUnit.NANOSECONDS)));
+          }));
+    }
     return SqliteStore.open(config.dataDir(), SqliteStore.Options.defaults()
         .withMaxBatch(config.maxBatch())
         .withMetrics(registry)

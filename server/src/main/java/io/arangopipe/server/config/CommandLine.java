@@ -106,6 +106,8 @@ public final class CommandLine implements Callable<ServerConfig> {
       description = "text, or json for one JSON object per line. Env ARANGOPIPE_LOG_FORMAT. Default: ${DEFAULT-VALUE}.")
   String logFormat;
 
+
+
   @Override
   public ServerConfig call() {
     if (!logFormat.equals("text") && !logFormat.equals("json")) {
@@ -151,7 +153,7 @@ public final class CommandLine implements Callable<ServerConfig> {
     return new ServerConfig(port, bind, storeOptions.dataDir(), storeOptions.store(), portFile, threads,
         Duration.ofSeconds(shutdownGraceSeconds), maxBatch, maxMessageSize, allowInsecureRemote, mode, token, tls,
         maxCallsPerConnection, metricsPort, metricsBind == null || metricsBind.isBlank() ? bind : metricsBind,
-        logFormat.equals("json"));
+        logFormat.equals("json"), storeOptions.arango());
   }
 
   /** Version from the jar manifest when there is one. */

@@ -27,6 +27,7 @@ import java.util.Objects;
  * @param metricsPort Prometheus metrics port (0 picks a free one), or null for no metrics
  * @param metricsBind the metrics port's address
  * @param jsonLogs log JSON lines instead of text
+ * @param arango the ArangoDB store's settings when {@code store} is {@code arangodb}, else null
  */
 public record ServerConfig(
     int port,
@@ -45,7 +46,8 @@ public record ServerConfig(
     int maxCallsPerConnection,
     Integer metricsPort,
     String metricsBind,
-    boolean jsonLogs) {
+    boolean jsonLogs,
+    io.arangopipe.server.store.arangodb.ArangoSettings arango) {
 
   /** Authentication: AUTO is on when an administrator token is given or users exist. */
   public enum AuthMode {
@@ -88,8 +90,11 @@ public record ServerConfig(
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port must be between 0 and 65535 (got " + port + ")");
     }
-    if (!store.equals("sqlite")) {
-      throw new IllegalArgumentException("--store must be \"sqlite\" (got \"" + store + "\")");
+    if (!store.equals("sqlite") && !store.equals("arangodb")) {
+      throw new IllegalArgumentException("--store must be \"sqlite\" or \"arangodb\" (got \"" + store + "\")");
+    }
+    if (store.equals("arangodb") && arango == null) {
+      throw new IllegalArgumentException("--store arangodb needs --arangodb-endpoints");
     }
     if (threads < 1 || threads > 1024) {
       throw new IllegalArgumentException("--threads must be between 1 and 1024 (got " + threads + ")");
@@ -121,37 +126,44 @@ public record ServerConfig(
   /** Defaults for tests and embedding: a free port on loopback. */
   public static ServerConfig forTests(Path dataDir) {
     return new ServerConfig(0, "127.0.0.1", dataDir, "sqlite", null, 8, Duration.ofSeconds(5), 256, 4 << 20, false,
-        AuthMode.OFF, null, null, 100, null, "127.0.0.1", false);
+        AuthMode.OFF, null, null, 100, null, "127.0.0.1", false, null);
   }
 
   /** The same configuration with another authentication mode. */
   public ServerConfig withAuthMode(AuthMode mode) {
     return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
-        allowInsecureRemote, mode, adminToken, tls, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs);
+        allowInsecureRemote, mode, adminToken, tls, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs, arango);
   }
 
   /** The same configuration with metrics on a free port. */
   public ServerConfig withMetrics() {
     return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
-        allowInsecureRemote, auth, adminToken, tls, maxCallsPerConnection, 0, bind, jsonLogs);
+        allowInsecureRemote, auth, adminToken, tls, maxCallsPerConnection, 0, bind, jsonLogs, arango);
   }
 
   /** The same configuration with authentication on and the given bootstrap administrator token. */
   public ServerConfig withAuth(String token) {
     return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
-        allowInsecureRemote, AuthMode.ON, token, tls, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs);
+        allowInsecureRemote, AuthMode.ON, token, tls, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs, arango);
   }
 
   /** The same configuration with TLS. */
   public ServerConfig withTls(Tls t) {
     return new ServerConfig(port, bind, dataDir, store, portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
-        allowInsecureRemote, auth, adminToken, t, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs);
+        allowInsecureRemote, auth, adminToken, t, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs, arango);
+  }
+
+  /** The same configuration on the ArangoDB store. */
+  public ServerConfig withArango(io.arangopipe.server.store.arangodb.ArangoSettings a) {
+    return new ServerConfig(port, bind, dataDir, "arangodb", portFile, threads, shutdownGrace, maxBatch, maxMessageBytes,
+        allowInsecureRemote, auth, adminToken, tls, maxCallsPerConnection, metricsPort, metricsBind, jsonLogs, a);
   }
 
   @Override
   public String toString() {
     return "ServerConfig[port=" + port + ", bind=" + bind + ", dataDir=" + dataDir + ", auth=" + auth
-        + ", adminToken=" + (adminToken == null ? "none" : "(set)") + ", tls=" + tls + "]";
+        + ", adminToken=" + (adminToken == null ? "none" : "(set)") + ", tls=" + tls + ", store=" + store
+        + (arango == null ? "" : ", " + arango) + "]";
   }
 
   public static boolean isLoopback(String host) {

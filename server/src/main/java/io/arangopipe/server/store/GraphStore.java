@@ -37,6 +37,14 @@ public interface GraphStore extends AutoCloseable {
    */
   <T> T write(WriteWork<T> work);
 
+  /**
+   * Checks now whether the database can serve calls, for the gRPC health service (which polls it).
+   * Returns quickly; never throws. The embedded store is always available while open.
+   */
+  default boolean probe() {
+    return true;
+  }
+
   /** A short, human-readable description, e.g. {@code sqlite:/data/arangopipe.db}. */
   String describe();
 

@@ -54,7 +54,9 @@ public abstract class QueryContract {
 
   @AfterEach
   void tearDown() {
-    store.close();
+    if (store != null) {
+      store.close();
+    }
   }
 
   private void insert(String key, String name, String project, Map<String, Object> doc) {
