@@ -47,6 +47,9 @@ import org.junit.jupiter.api.io.TempDir;
  * faults.normalCalls} rounds each (default 24): log a run, read it back, search their runs, and now and then
  * the two heavy reads, checking every answer.
  *
+ * <p>The clients share {@link #CONNECTIONS} connections, four tiny clients and one or two normal ones on each,
+ * as the calls of one application share its channel.
+ *
  * <p>Expected: the tiny clients get only OK, DEADLINE_EXCEEDED or CANCELLED; the normal clients get only
  * correct answers; afterwards no handler is still running and the write queue is empty (the server's
  * Prometheus gauges {@code arangopipe_grpc_server_handlers_running}, {@code arangopipe_store_write_queue}),
@@ -61,6 +64,10 @@ class TinyDeadlinesIT {
   private static final int TINY_CLIENTS = Integer.getInteger("faults.tinyClients", 24);
   private static final int TINY_CALLS = Integer.getInteger("faults.tinyCalls", 60);
   private static final int NORMAL_CLIENTS = 8;
+  /** Bursts of cancelled calls in {@link #burstsOfCancelledCallsDoNotCostTheirNeighboursTheConnection}. */
+  private static final int BURSTS = 6;
+  /** Connections the tiny and normal clients share (4 tiny clients and 1-2 normal ones on each). */
+  private static final int CONNECTIONS = 6;
   private static final int NORMAL_CALLS = Integer.getInteger("faults.normalCalls", 24);
   private static final Set<Status.Code> TINY_CODES =
       Set.of(Status.Code.OK, Status.Code.DEADLINE_EXCEEDED, Status.Code.CANCELLED);
@@ -114,12 +121,18 @@ class TinyDeadlinesIT {
       ConcurrentLinkedQueue<Attempt> tinyUnacked = new ConcurrentLinkedQueue<>();
       ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
       Tally normal = new Tally();
+      // Tiny and normal clients share connections, as calls of one application share its channel: a
+      // deadline that passes resets its HTTP/2 stream, and those resets must not cost the neighbours theirs.
+      List<ManagedChannel> connections = new ArrayList<>();
+      for (int i = 0; i < CONNECTIONS; i++) {
+        connections.add(s.newChannel());
+      }
       ExecutorService pool = Executors.newFixedThreadPool(TINY_CLIENTS + NORMAL_CLIENTS);
       List<Future<?>> futures = new ArrayList<>();
       for (int c = 0; c < TINY_CLIENTS; c++) {
         int client = c;
         Random random = new Random(seeds.nextLong());
-        ManagedChannel channel = s.newChannel();
+        ManagedChannel channel = connections.get(client % CONNECTIONS);
         futures.add(pool.submit(() -> {
           for (int i = 0; i < TINY_CALLS; i++) {
             long deadline = 1 + random.nextInt(5);
@@ -149,7 +162,7 @@ class TinyDeadlinesIT {
       }
       for (int c = 0; c < NORMAL_CLIENTS; c++) {
         int client = 500 + c;
-        ManagedChannel channel = s.newChannel();
+        ManagedChannel channel = connections.get(c % CONNECTIONS);
         futures.add(pool.submit(() -> {
           for (int i = 0; i < NORMAL_CALLS; i++) {
             Attempt a = new Attempt(PREFIX + "normal-c" + client + "-" + i, client, i);
@@ -246,6 +259,89 @@ class TinyDeadlinesIT {
         assertThat(db.integrityCheck()).isEqualTo("ok");
         RunLoad.reconcile(db, PREFIX, acked, List.of()).assertClean("after the retries");
       }
+    } catch (Throwable t) {
+      System.out.println("---- server log tail ----\n" + s.tail());
+      throw t;
+    }
+  }
+
+  /**
+   * Every call a client cancels, or whose deadline passes, resets its HTTP/2 stream (RST_STREAM). The server
+   * limits resets per connection against the HTTP/2 "rapid reset" attack; the limit must not be so low that
+   * a burst of ordinary cancellations gets the connection closed, failing the calls in flight beside them.
+   * Here: {@link #BURSTS} bursts on one connection of 89 calls cancelled right after they start, each beside
+   * one normal call that must succeed.
+   */
+  @Test
+  void burstsOfCancelledCallsDoNotCostTheirNeighboursTheConnection() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    server = JarServer.start("bursts", data, tmp, "--metrics-port", "0");
+    JarServer s = server;
+    try {
+      Fixture fixture = RunLoad.register(s);
+      for (int i = 0; i < 50; i++) {
+        Attempt a = new Attempt(PREFIX + "burst-" + i, 1, i);
+        RunLoad.ack(a, s.tracking().logRun(RunLoad.request(a, fixture, 0)));
+      }
+      ManagedChannel channel = s.newChannel();
+      GetLineageRequest request = GetLineageRequest.newBuilder().setStartId(fixture.datasetId())
+          .setDirection(LineageDirection.LINEAGE_DIRECTION_DOWNSTREAM).setMaxDepth(5).build();
+      Tally normal = new Tally();
+      long resets = 0;
+      for (int burst = 0; burst < BURSTS; burst++) {
+        java.util.concurrent.CompletableFuture<io.arangopipe.v1.GetLineageResponse> neighbour =
+            new java.util.concurrent.CompletableFuture<>();
+        io.grpc.stub.ClientCalls.asyncUnaryCall(channel.newCall(LineageServiceGrpc.getGetLineageMethod(),
+            io.grpc.CallOptions.DEFAULT.withDeadlineAfter(JarServer.CALL_DEADLINE.toMillis(), MILLISECONDS)),
+            request, new io.grpc.stub.StreamObserver<>() {
+              @Override
+              public void onNext(io.arangopipe.v1.GetLineageResponse r) {
+                neighbour.complete(r);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                neighbour.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {}
+            });
+        List<io.grpc.ClientCall<GetLineageRequest, io.arangopipe.v1.GetLineageResponse>> cancelled = new ArrayList<>();
+        for (int i = 0; i < 89; i++) {
+          io.grpc.ClientCall<GetLineageRequest, io.arangopipe.v1.GetLineageResponse> call = channel.newCall(
+              LineageServiceGrpc.getGetLineageMethod(), io.grpc.CallOptions.DEFAULT);
+          io.grpc.stub.ClientCalls.asyncUnaryCall(call, request, new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(io.arangopipe.v1.GetLineageResponse r) {}
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          });
+          cancelled.add(call);
+        }
+        for (io.grpc.ClientCall<?, ?> call : cancelled) {
+          call.cancel("the client gave up", null);
+          resets++;
+        }
+        try {
+          assertThat(neighbour.get(2 * JarServer.CALL_DEADLINE.toSeconds(), TimeUnit.SECONDS).getNodesCount())
+              .isGreaterThan(50);
+          normal.add(Status.Code.OK);
+        } catch (java.util.concurrent.ExecutionException e) {
+          normal.add(Status.fromThrowable(e.getCause()).getCode());
+          System.out.printf("TinyDeadlinesIT: the normal call beside burst %d failed: %s%n", burst,
+              Status.fromThrowable(e.getCause()));
+        }
+      }
+      System.out.printf("TinyDeadlinesIT: %d cancelled calls in %d bursts on one connection; the normal call beside"
+          + " each burst: %s%n", resets, BURSTS, normal);
+      assertThat(normal.get("OK")).as("normal calls that succeeded beside the bursts").isEqualTo(BURSTS);
+      s.assertServing("after the bursts");
+      assertThat(s.errorLines()).as("ERROR lines in the server log").isEmpty();
     } catch (Throwable t) {
       System.out.println("---- server log tail ----\n" + s.tail());
       throw t;
