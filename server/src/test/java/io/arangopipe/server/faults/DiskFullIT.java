@@ -112,7 +112,7 @@ class DiskFullIT {
         assertThat(r.exit).as("prlimit --pid %s --fsize=%s: (%s)", s.pid(), hard, r.output).isZero();
         assertThat(limit(s, "SOFT")).as("the server's soft file-size limit").isEqualTo(hard);
       }
-    }, Set.of(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED), false);
+    }, Set.of(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED), false, false);
   }
 
   @Test
@@ -136,15 +136,17 @@ class DiskFullIT {
       public void lift(JarServer s) throws Exception {
         Files.delete(filler);
       }
-    }, Set.of(Status.Code.RESOURCE_EXHAUSTED), true);
+    }, Set.of(Status.Code.RESOURCE_EXHAUSTED), true, true);
   }
 
   /**
    * The whole scenario for one fault. {@code someMaySucceed}: on a full file system a write that fits into
    * pages SQLite already has (the WAL is reused after a checkpoint) still succeeds, and must then be durable.
+   * {@code crashDuringFault}: before the fault is lifted the server gets {@code kill -9} and a new one starts on
+   * the still-full disk: it must start, serve reads, and refuse writes the same way.
    */
-  private void exercise(String what, Path data, Fault fault, Set<Status.Code> expected, boolean someMaySucceed)
-      throws Exception {
+  private void exercise(String what, Path data, Fault fault, Set<Status.Code> expected, boolean someMaySucceed,
+      boolean crashDuringFault) throws Exception {
     JarServer s = start(data, "1");
     try {
       Fixture fixture = RunLoad.register(s);
@@ -263,6 +265,31 @@ class DiskFullIT {
         assertThat(r.unacknowledgedComplete()).as("failed writes found in the file").isZero();
       }
 
+      if (crashDuringFault) {
+        s.kill9();
+        try (StoreFile db = StoreFile.openReadOnly(data)) {
+          assertThat(db.integrityCheck()).as("PRAGMA integrity_check after kill -9 on a full disk").isEqualTo("ok");
+          RunLoad.reconcile(db, "d-", acked, failedKeys).assertClean("after kill -9 on a full disk");
+        }
+        s = start(data, "1b");
+        s.assertServing("restarted on the full disk");
+        assertThat(s.tracking().getRun(GetRunRequest.newBuilder().setRunId("d-pre-0").build()).getDevPerf().getId())
+            .isEqualTo(acked.get("d-pre-0").devPerfId());
+        Attempt a = failed.peek();
+        try {
+          s.tracking().logRun(RunLoad.request(a, fixture, PADDING));
+          problems.add(a.runKey() + " was written on a full disk after the restart");
+        } catch (StatusRuntimeException e) {
+          String problem = unclear(e, expected);
+          if (problem != null) {
+            problems.add("after the restart on a full disk: " + problem);
+          }
+        }
+        assertThat(problems).isEmpty();
+        System.out.printf("DiskFullIT %s: kill -9 during the fault; the new server started on the full disk,"
+            + " served reads and refused a write with %s%n", what, expected);
+      }
+
       fault.lift(s);
 
       // Space is back: the same server takes writes again, and every failed request id succeeds on retry.
@@ -280,9 +307,10 @@ class DiskFullIT {
       System.out.printf("DiskFullIT %s: after the fault, %d retries of failed request ids and 10 new writes"
           + " succeeded%n", what, failedKeys.size());
 
-      List<String> bugs = s.lines.stream().filter(l -> l.contains("internal error") || l.contains("bug:")).toList();
+      List<String> bugs = servers.stream().flatMap(x -> x.lines.stream())
+          .filter(l -> l.contains("internal error") || l.contains("bug:")).toList();
       assertThat(bugs).as("internal errors in the server log").isEmpty();
-      long errorLines = s.errorLines().size();
+      long errorLines = servers.stream().mapToLong(x -> x.errorLines().size()).sum();
       s.stop();
       try (StoreFile db = StoreFile.openReadOnly(data)) {
         assertThat(db.integrityCheck()).as("PRAGMA integrity_check after the fault (%s)", what).isEqualTo("ok");
