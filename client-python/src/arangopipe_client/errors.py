@@ -163,7 +163,8 @@ class PermissionDeniedError(ArangopipeError):
 
 
 class ResourceExhaustedError(ArangopipeError):
-    """RESOURCE_EXHAUSTED: a limit was reached (message size, rate, quota)."""
+    """RESOURCE_EXHAUSTED: a limit was reached (message size, rate, quota), or the server's disk is full
+    (reason ``STORE_FULL``: free space, then retry with the same request_id)."""
 
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
 

@@ -67,7 +67,9 @@ import org.slf4j.LoggerFactory;
  *       to {@link Options.Builder#maxBackoff} 5 s, ±50%). The server writes a batch at most once per
  *       request id, so a batch that was written before the connection broke is not written twice. These
  *       retries go on for as long as the reporter is open: while they do, the ring fills and the drop
- *       policy applies. INTERNAL, UNKNOWN, RESOURCE_EXHAUSTED and DATA_LOSS are retried the same way,
+ *       policy applies. RESOURCE_EXHAUSTED with ErrorInfo reason {@code STORE_FULL} (the disk holding the
+ *       server's data is full) is retried the same way, until space is back. INTERNAL, UNKNOWN, other
+ *       RESOURCE_EXHAUSTED and DATA_LOSS are retried the same way,
  *       but at most {@link Options.Builder#maxAttemptsOnServerError} times per batch (default 5); then
  *       the batch is counted as rejected.
  *   <li><b>Rejections.</b> A batch the server refuses (INVALID_ARGUMENT, NOT_FOUND: no deployment has
@@ -518,7 +520,7 @@ public final class ServingPerfReporter implements AutoCloseable {
     if (rest.isEmpty() && !backlog.isEmpty()) {
       rest.add(backlog.pollFirst());
     }
-    switch (classify(code)) {
+    switch (classify(code, e)) {
       case REJECT:
         if (!rest.isEmpty()) {
           PendingBatch bad = rest.remove(0);
@@ -625,7 +627,10 @@ public final class ServingPerfReporter implements AutoCloseable {
 
   private enum Handling { RETRY, RETRY_LIMITED, REJECT }
 
-  private static Handling classify(Status.Code code) {
+  private static Handling classify(Status.Code code, StatusRuntimeException e) {
+    if (code == Status.Code.RESOURCE_EXHAUSTED && isStoreFull(e)) {
+      return Handling.RETRY; // the server's disk is full: wait for space like for a server that is down
+    }
     switch (code) {
       case UNAVAILABLE:
       case DEADLINE_EXCEEDED:
@@ -640,6 +645,26 @@ public final class ServingPerfReporter implements AutoCloseable {
       default:
         return Handling.REJECT;
     }
+  }
+
+  /** RESOURCE_EXHAUSTED because the disk holding the server's data is full (ErrorInfo reason STORE_FULL). */
+  private static boolean isStoreFull(StatusRuntimeException e) {
+    com.google.rpc.Status s = StatusProto.fromThrowable(e);
+    if (s == null) {
+      return false;
+    }
+    for (Any d : s.getDetailsList()) {
+      if (d.is(com.google.rpc.ErrorInfo.class)) {
+        try {
+          if ("STORE_FULL".equals(d.unpack(com.google.rpc.ErrorInfo.class).getReason())) {
+            return true;
+          }
+        } catch (InvalidProtocolBufferException ignored) {
+          // not an ErrorInfo after all
+        }
+      }
+    }
+    return false;
   }
 
   private void rejected(long n, String why) {

@@ -33,12 +33,19 @@ final class FaultInjector implements ServerInterceptor {
 
   private final Map<String, AtomicInteger> rejectBefore = new ConcurrentHashMap<>();
   private final Map<String, Status> rejectStatus = new ConcurrentHashMap<>();
+  private final Map<String, Metadata> rejectTrailers = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> loseResponse = new ConcurrentHashMap<>();
   private final Map<String, Long> delayMillis = new ConcurrentHashMap<>();
 
   /** The next n calls of the method fail with the status before the server sees them. */
   void failNext(String method, int n, Status status) {
+    failNext(method, n, status, new Metadata());
+  }
+
+  /** The same, with trailers, e.g. a {@code google.rpc.Status} with details: {@code Status.trailersFromThrowable}. */
+  void failNext(String method, int n, Status status, Metadata trailers) {
     rejectStatus.put(method, status);
+    rejectTrailers.put(method, trailers);
     rejectBefore.put(method, new AtomicInteger(n));
   }
 
@@ -83,7 +90,9 @@ final class FaultInjector implements ServerInterceptor {
     calls.computeIfAbsent(method, k -> new AtomicInteger()).incrementAndGet();
     AtomicInteger reject = rejectBefore.get(method);
     if (reject != null && reject.getAndDecrement() > 0) {
-      call.close(rejectStatus.get(method), new Metadata());
+      Metadata trailers = new Metadata();
+      trailers.merge(rejectTrailers.getOrDefault(method, new Metadata()));
+      call.close(rejectStatus.get(method), trailers);
       return new ServerCall.Listener<Q>() {};
     }
     Long delay = delayMillis.get(method);

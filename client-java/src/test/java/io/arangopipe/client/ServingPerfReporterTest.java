@@ -245,6 +245,29 @@ class ServingPerfReporterTest {
   }
 
   @Test
+  void aFullServerDiskIsWaitedOutLikeAnOutageNotRejected() {
+    // What the server answers while the disk holding its data is full (RESOURCE_EXHAUSTED, reason STORE_FULL).
+    io.grpc.StatusRuntimeException full = io.grpc.protobuf.StatusProto.toStatusRuntimeException(
+        com.google.rpc.Status.newBuilder().setCode(Status.Code.RESOURCE_EXHAUSTED.value())
+            .setMessage("the disk holding the data folder /data is full; nothing was written")
+            .addDetails(com.google.protobuf.Any.pack(com.google.rpc.ErrorInfo.newBuilder()
+                .setReason("STORE_FULL").setDomain("arangopipe.v1").build()))
+            .build());
+    server.faults.failNext(STREAM, 6, full.getStatus(), io.grpc.Status.trailersFromThrowable(full));
+    ServingPerfReporter r = client.servingPerfReporter(fast().maxAttemptsOnServerError(3).build());
+    for (int i = 0; i < 5; i++) {
+      r.record(TAG, Map.of("seq", i));
+    }
+    assertThat(r.flush(Duration.ofSeconds(60))).isTrue();
+    assertThat(server.faults.calls(STREAM)).isGreaterThanOrEqualTo(7);
+    assertThat(r.rejectedRecords()).isZero();
+    assertThat(r.sentRecords()).isEqualTo(5);
+    assertThat(storedSeqs()).containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 4L);
+    r.close();
+    assertAccounted(r, 5);
+  }
+
+  @Test
   void closeGivesUpAfterItsTimeoutAndCountsWhatIsLeftAsAbandoned() {
     server.faults.failAll(STREAM, Status.UNAVAILABLE.withDescription("injected outage"));
     ServingPerfReporter r = client.servingPerfReporter(fast().closeTimeout(Duration.ofMillis(300)).build());

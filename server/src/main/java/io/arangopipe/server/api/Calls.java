@@ -6,6 +6,7 @@ import io.arangopipe.server.core.Principal;
 import io.arangopipe.server.core.Validate;
 import io.arangopipe.server.core.Views.Idempotency;
 import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
@@ -33,6 +34,15 @@ final class Calls {
     try {
       response = call.get();
     } catch (RuntimeException e) {
+      Context context = Context.current();
+      if (context.isCancelled()) {
+        // The client is gone (it cancelled, or its deadline passed) and the store stopped its work: that is
+        // what the call ended with, not the store's "cancelled" failure, which would count as UNAVAILABLE.
+        Status why = Contexts.statusFromCancelled(context);
+        observer.onError((why == null ? Status.CANCELLED : why).withDescription("the call was cancelled or ran out of"
+            + " time; its work was stopped").asRuntimeException());
+        return;
+      }
       observer.onError(StatusMapper.toStatus(e));
       return;
     }

@@ -58,6 +58,9 @@ public final class StatusMapper {
     if (t instanceof io.arangopipe.server.store.UnauthenticatedException e) {
       return build(Code.UNAUTHENTICATED, e.getMessage(), info("UNAUTHENTICATED", null, null));
     }
+    if (t instanceof io.arangopipe.server.store.ResourceExhaustedException e) {
+      return build(Code.RESOURCE_EXHAUSTED, e.getMessage(), info(e.reason(), null, null));
+    }
     if (t instanceof UnavailableException e) {
       return build(Code.UNAVAILABLE, e.getMessage(), info("STORE_UNAVAILABLE", null, null));
     }

@@ -23,6 +23,7 @@ public interface GraphStore extends AutoCloseable {
    * Runs {@code work} in one consistent snapshot.
    *
    * @throws UnavailableException the database cannot answer
+   * @throws ResourceExhaustedException the database needs space it cannot get (e.g. for a temporary sort)
    * @throws StoreException whatever {@code work} throws
    */
   <T> T read(ReadWork<T> work);
@@ -31,7 +32,8 @@ public interface GraphStore extends AutoCloseable {
    * Runs {@code work} in one atomic transaction and returns only once it is durable. If {@code work}
    * throws, nothing it wrote is kept and the exception is rethrown.
    *
-   * @throws UnavailableException the write could not be made durable; nothing was written
+   * @throws UnavailableException the write could not be made durable (an I/O error); nothing was written
+   * @throws ResourceExhaustedException the disk holding the database is full; nothing was written
    * @throws AbortedException a conflict with a concurrent write; retrying is safe
    * @throws StoreException whatever {@code work} throws
    */

@@ -11,6 +11,7 @@ public abstract sealed class StoreException extends RuntimeException
         FailedPreconditionException,
         AbortedException,
         UnavailableException,
+        ResourceExhaustedException,
         PermissionDeniedException,
         UnauthenticatedException {
 

@@ -2,6 +2,7 @@ package io.arangopipe.server.store.sqlite;
 
 import io.arangopipe.server.store.Cancellation;
 import io.arangopipe.server.store.GraphStore;
+import io.arangopipe.server.store.ResourceExhaustedException;
 import io.arangopipe.server.store.StoreException;
 import io.arangopipe.server.store.UnavailableException;
 import java.io.IOException;
@@ -206,11 +207,11 @@ public final class SqliteStore implements GraphStore {
       }
     } catch (SQLException e) {
       throw cancelled.getAsBoolean() ? new UnavailableException("the call was cancelled; the query stopped", e)
-          : unavailable(e);
+          : storeFailure(e);
     } catch (SqliteFailure e) {
       throw cancelled.getAsBoolean()
           ? new UnavailableException("the call was cancelled; the query stopped", e.sqlCause())
-          : unavailable(e.sqlCause());
+          : storeFailure(e.sqlCause());
     } finally {
       readers.add(c);
     }
@@ -313,7 +314,7 @@ public final class SqliteStore implements GraphStore {
         return;
       }
       Task<?> only = batch.get(0);
-      only.error = unavailable(cause);
+      only.error = storeFailure(cause);
       only.result = null;
       log.error("a write failed and was rolled back: {}", cause.getMessage());
     }
@@ -362,13 +363,28 @@ public final class SqliteStore implements GraphStore {
     }
   }
 
-  private UnavailableException unavailable(SQLException e) {
+  /**
+   * What an SQLite failure means for the caller. A full disk (SQLITE_FULL) is RESOURCE_EXHAUSTED: retrying
+   * does not help until someone frees space, and then the same server takes writes again. Anything else
+   * (an I/O error such as EIO or EFBIG, a locked or unreadable file) is UNAVAILABLE: retry with backoff.
+   * Either way the transaction was rolled back, so nothing was written.
+   */
+  private StoreException storeFailure(SQLException e) {
     String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-    String hint = msg.contains("FULL") || msg.contains("full")
-        ? "; free disk space in " + file.getParent() + " and retry"
-        : "; retry later, and check the server log and the disk holding " + file.getParent();
-    return new UnavailableException("the embedded store could not complete the call: " + msg + hint, e);
+    Path folder = file.getParent();
+    int primary = e instanceof org.sqlite.SQLiteException s ? s.getResultCode().code & 0xff : e.getErrorCode() & 0xff;
+    if (primary == SQLITE_FULL) {
+      return new ResourceExhaustedException("STORE_FULL", "the disk holding the data folder " + folder
+          + " is full (" + msg + "); nothing was written. Free space there, then retry the call (with the same"
+          + " request_id); the server keeps serving reads and takes writes again without a restart", e);
+    }
+    return new UnavailableException("the embedded store could not complete the call (" + msg + "); nothing was"
+        + " written. Retry with backoff (with the same request_id); if it persists, check the disk holding "
+        + folder + " (space, file-size limits, I/O errors in the kernel log) and the server log", e);
   }
+
+  /** SQLite's primary result code for "database or disk is full". */
+  private static final int SQLITE_FULL = 13;
 
   // ---- lifecycle ---------------------------------------------------------------------------------
 
