@@ -225,8 +225,12 @@ public final class ArangoStore implements GraphStore {
    * ArangoDB answers).
    */
   static String atStart(ArangoSettings settings, String cause) {
+    String said = cause == null ? "unavailable" : cause.strip();
+    if (!said.endsWith(".") && !said.endsWith("!")) {
+      said += ".";
+    }
     return "ArangoDB at " + String.join(",", settings.endpoints()) + " (database " + settings.database()
-        + ", user " + settings.user() + "): " + cause + ". The server sets up its database at start and does not"
+        + ", user " + settings.user() + "): " + said + " The server sets up its database at start and does not"
         + " start without ArangoDB: check that ArangoDB is up and reachable from here at --arangodb-endpoints"
         + " (ARANGOPIPE_ARANGODB_ENDPOINTS), and the user and password; start the server again once it answers";
   }
