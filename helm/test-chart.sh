@@ -16,6 +16,10 @@
 # 6. the rendered configuration (standalone, and the sidecar example's) against the real server jar
 #    under a read-only root filesystem as uid 10001 (helm/tests/readonly_smoke.py); skipped without the jar
 #    (server/target/arangopipe-server.jar, or $ARANGOPIPE_SERVER_JAR), grpcurl (.tools/bin), or root.
+# 7. the ArangoDB cases' rendered configuration (external over HTTP/1.1, operator over HTTP/2, both TLS)
+#    against the real jar and a loopback stub in place of ArangoDB (helm/tests/arangodb_smoke.py): every
+#    option accepted, the mounted CA trusted, the rendered protocol, user, password and database used,
+#    and a start-up error that names the endpoint; skipped without the jar or openssl.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,7 +43,7 @@ for arg in "$@"; do
   case "$arg" in
     --update) UPDATE=true ;;
     -h | --help)
-      sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -166,6 +170,16 @@ step_readonly_smoke() {
     && "$PY" "$ROOT/helm/tests/readonly_smoke.py" "$OUT/sidecar-example.yaml" "$JAR" "$GRPCURL"
 }
 
+# The rendered cases, not fresh renderings: the configuration pytest checked is the one that runs.
+ARANGODB_SMOKE_CASES=(arangodb-external arangodb-operator)
+step_arangodb_smoke() {
+  local c rc=0
+  for c in "${ARANGODB_SMOKE_CASES[@]}"; do
+    "$PY" "$ROOT/helm/tests/arangodb_smoke.py" "$OUT/$c.yaml" "$JAR" || rc=1
+  done
+  return "$rc"
+}
+
 main() {
   mkdir -p "$OUT"
   run_step "install tools (helm, kubernetes-validate, pytest, hadolint)" step_tools
@@ -197,6 +211,16 @@ main() {
     skip_step "$smoke" "needs root, setpriv, and unshare --mount to work"
   else
     run_step "$smoke" step_readonly_smoke
+  fi
+  local arango_smoke="ArangoDB-mode config on the real jar, stub database"
+  if [[ ! -f "$JAR" ]]; then
+    skip_step "$arango_smoke" "no server jar at ${JAR#"$ROOT"/}: build it first"
+  elif ! command -v openssl >/dev/null; then
+    skip_step "$arango_smoke" "needs openssl for the stub's test CA"
+  elif [[ "$rendered" != PASS ]]; then
+    skip_step "$arango_smoke" "a case did not render"
+  else
+    run_step "$arango_smoke" step_arangodb_smoke
   fi
 
   local i passed=0 failed=0 skipped=0

@@ -2,7 +2,8 @@
 read-only root filesystem with a tmpfs on /tmp, and
 
 - standalone (a rendered Deployment): the environment of the rendered ConfigMap and the admin token from
-  the rendered Secret; checks gRPC health, that calls need the token, and the metrics endpoint;
+  the rendered Secret; checks gRPC health (for "" and for each service name the rendered probes ask for,
+  e.g. the server's "liveness"), that calls need the token, and the metrics endpoint;
 - sidecar (a rendered Job, e.g. the example): the sidecar container's environment; checks gRPC health,
   that calls need no token on loopback, and the startup probe's command.
 
@@ -40,6 +41,10 @@ def main() -> int:
         token = base64.b64decode(token_secret["data"]["admin-token"]).decode()
         container = deployments[0]["spec"]["template"]["spec"]["containers"][0]
         probe = None
+        # the gRPC health service names the rendered probes ask for ("" and the server's "liveness")
+        probe_services = sorted({container[p]["grpc"]["service"] for p in ("startupProbe", "livenessProbe",
+                                 "readinessProbe") if "grpc" in container.get(p, {})} - {""})
+        assert probe_services, "no gRPC probe with a named health service"
     else:
         sidecar = True
         job = next(d for d in docs if d["kind"] == "Job")
@@ -48,6 +53,7 @@ def main() -> int:
         config = {e["name"]: e["value"] for e in container["env"]}
         token = ""
         probe = container["startupProbe"]["exec"]["command"]
+        probe_services = []
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["runAsUser"] == UID
 
@@ -86,6 +92,7 @@ def main() -> int:
                 ARANGOPIPE_METRICS_PORT="0",
                 ARANGOPIPE_METRICS_BIND="127.0.0.1",
             )
+        service_words = " ".join(shlex.quote(x) for x in probe_services)
         java = os.path.realpath(shutil.which("java") or "java")
         env_args = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(env.items()))
         script = f"""
@@ -106,6 +113,11 @@ metrics=$(grep -o 'http:[^"]*/metrics' /tmp/server.log | head -1 | sed 's#\\\\/#
 rc=0
 out=$({grpcurl} -plaintext -d '{{"service": ""}}' 127.0.0.1:$port grpc.health.v1.Health/Check) || rc=1
 echo "$out" | grep -q '"status": "SERVING"' && echo "ok: health SERVING" || {{ echo "FAIL: health: $out"; rc=1; }}
+for service in {service_words}; do
+  out=$({grpcurl} -plaintext -d '{{"service": "'"$service"'"}}' 127.0.0.1:$port grpc.health.v1.Health/Check) || rc=1
+  echo "$out" | grep -q '"status": "SERVING"' && echo "ok: the probes' health service '$service' is SERVING" \
+    || {{ echo "FAIL: health of '$service' (a probe asks for it): $out"; rc=1; }}
+done
 if [ -n "{token}" ]; then
   out=$({grpcurl} -plaintext -H "authorization: Bearer $(cat {work}/admin-token)" -d '{{"name": "rofs"}}' \\
     127.0.0.1:$port arangopipe.v1.AdminService/CreateProject 2>&1) && echo "ok: authenticated write" \\

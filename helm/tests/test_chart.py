@@ -51,12 +51,31 @@ def server_env_names() -> set[str]:
     return names
 
 
+def server_env_defaults() -> dict[str, str]:
+    """Each environment variable's default, from the same table (`none` when it has none)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Configuration", 1)[1].split("\n## ", 1)[0]
+    out = {}
+    for row in re.findall(r"^\| `--[^|]*\| `(ARANGOPIPE_[A-Z_]+)` \| ([^|]+) \|", section, re.M):
+        out[row[0]] = row[1].strip().strip("`")
+    return out
+
+
 SERVER_ENV = server_env_names()
-# For the ArangoDB store (another issue): not in the server's --help yet.
+SERVER_DEFAULTS = server_env_defaults()
+# What the chart sets in ArangoDB mode (the server's --arangodb-* options; only the max connections are
+# left to the server's default unless given, and the password is a file, never a value).
 ARANGODB_ENV = {
     "ARANGOPIPE_ARANGODB_ENDPOINTS", "ARANGOPIPE_ARANGODB_DATABASE", "ARANGOPIPE_ARANGODB_USER",
-    "ARANGOPIPE_ARANGODB_PASSWORD_FILE", "ARANGOPIPE_ARANGODB_CA_FILE",
+    "ARANGOPIPE_ARANGODB_PASSWORD_FILE", "ARANGOPIPE_ARANGODB_CA_FILE", "ARANGOPIPE_ARANGODB_GRAPH",
+    "ARANGOPIPE_ARANGODB_PROTOCOL", "ARANGOPIPE_ARANGODB_TIMEOUT", "ARANGOPIPE_ARANGODB_REPLICATION_FACTOR",
+    "ARANGOPIPE_ARANGODB_WRITE_CONCERN", "ARANGOPIPE_ARANGODB_SHARDS", "ARANGOPIPE_ARANGODB_ONE_SHARD",
 }
+# The server's health service name that stays SERVING through a database outage (liveness probes).
+LIVENESS_SERVICE = re.search(
+    r'LIVENESS_SERVICE = "([^"]*)"',
+    (ROOT / "server/src/main/java/io/arangopipe/server/ArangopipeServer.java").read_text(),
+).group(1)
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -308,7 +327,18 @@ def test_probes_on_the_numeric_grpc_port(case: str):
             assert "tcpSocket" not in probe and "exec" not in probe and "httpGet" not in probe, name
             port = probe["grpc"]["port"]
             assert type(port) is int and port == ports["grpc"], f"{name}: gRPC probes need the numeric port"
-            assert probe["grpc"]["service"] == ""
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not tls_on(c)])
+def test_readiness_follows_the_store_but_liveness_does_not(case: str):
+    # "" turns NOT_SERVING while ArangoDB is unreachable: readiness takes the pod out of the Service.
+    # The server's "liveness" name stays SERVING: a database outage must not restart the pods, and
+    # the startup probe (which gates liveness) asks the same.
+    container = server_container(case)
+    assert LIVENESS_SERVICE == "liveness"
+    assert container["readinessProbe"]["grpc"]["service"] == ""
+    assert container["livenessProbe"]["grpc"]["service"] == LIVENESS_SERVICE
+    assert container["startupProbe"]["grpc"]["service"] == LIVENESS_SERVICE
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -323,7 +353,8 @@ def test_service_speaks_grpc(case: str):
 def test_configmap_sets_known_server_options_only(case: str):
     cfg = config(case)
     names = {k for k in cfg if k.startswith("ARANGOPIPE_")}
-    assert names <= SERVER_ENV | ARANGODB_ENV, names - SERVER_ENV - ARANGODB_ENV
+    assert ARANGODB_ENV <= SERVER_ENV, ARANGODB_ENV - SERVER_ENV
+    assert names <= SERVER_ENV, names - SERVER_ENV
     assert cfg["ARANGOPIPE_BIND"] == "0.0.0.0" and cfg["ARANGOPIPE_PORT"] == str(GRPC_PORT)
     assert all(isinstance(v, str) for v in cfg.values())
     assert not [v for v in cfg.values() if re.fullmatch(r"[0-9.]+e\+[0-9]+", v)], "a number rendered as a float"
@@ -392,7 +423,8 @@ def test_notes_give_a_port_forward_and_grpcurl_recipe(notes_chart: Path, case: s
     else:
         assert "authentication is OFF" in notes
     if not is_embedded(case):
-        assert "needs a server release with the ArangoDB store" in notes
+        assert "ArangoDB: database " in notes and "The servers exit at start until ArangoDB answers" in notes
+        assert ("readiness probe" in notes) != tls_on(case)
     assert f"helm test {RELEASE}" in notes
     assert "<no value>" not in notes
 
@@ -442,6 +474,16 @@ def test_arangodb_mode_is_stateless_and_wired_to_the_database(case: str):
     assert cfg["ARANGOPIPE_STORE"] == "arangodb"
     assert "ARANGOPIPE_DATA_DIR" not in cfg
     assert ARANGODB_ENV - {"ARANGOPIPE_ARANGODB_CA_FILE"} <= set(cfg)
+    assert "ARANGOPIPE_ARANGODB_PASSWORD" not in cfg  # a file, never the value
+    db_values = v.get("arangodb", {})
+    assert cfg["ARANGOPIPE_ARANGODB_PROTOCOL"] == db_values.get("protocol", "http2")
+    assert cfg["ARANGOPIPE_ARANGODB_GRAPH"] == db_values.get("graph", "enterprise_ml_graph")
+    assert int(cfg["ARANGOPIPE_ARANGODB_WRITE_CONCERN"]) <= int(cfg["ARANGOPIPE_ARANGODB_REPLICATION_FACTOR"])
+    assert cfg["ARANGOPIPE_ARANGODB_ONE_SHARD"] in ("true", "false")
+    if cfg["ARANGOPIPE_ARANGODB_ONE_SHARD"] == "true":
+        assert cfg["ARANGOPIPE_ARANGODB_SHARDS"] == "1"
+    if "ARANGOPIPE_ARANGODB_CA_FILE" in cfg:
+        assert all(e.startswith("https://") for e in cfg["ARANGOPIPE_ARANGODB_ENDPOINTS"].split(","))
     # the password: a file from the Secret, never a value in the ConfigMap
     assert cfg["ARANGOPIPE_ARANGODB_PASSWORD_FILE"] == "/etc/arangopipe/arangodb/password"
     assert mounts(case)["/etc/arangopipe/arangodb"] == "arangodb-password"
@@ -471,6 +513,76 @@ def test_arangodb_cases_include_an_hpa():
     assert [c for c in ARANGODB if of_kind(rendered(c), "HorizontalPodAutoscaler")]
 
 
+def test_chart_defaults_are_the_servers_defaults():
+    # Outside operator Cluster mode the chart passes the server's own defaults (README table = --help).
+    cfg = config("arangodb-inline")
+    for name in ("ARANGOPIPE_ARANGODB_DATABASE", "ARANGOPIPE_ARANGODB_USER", "ARANGOPIPE_ARANGODB_GRAPH",
+                 "ARANGOPIPE_ARANGODB_PROTOCOL", "ARANGOPIPE_ARANGODB_TIMEOUT",
+                 "ARANGOPIPE_ARANGODB_REPLICATION_FACTOR", "ARANGOPIPE_ARANGODB_WRITE_CONCERN",
+                 "ARANGOPIPE_ARANGODB_SHARDS", "ARANGOPIPE_ARANGODB_ONE_SHARD"):
+        assert cfg[name] == SERVER_DEFAULTS[name], name
+    assert SERVER_DEFAULTS["ARANGOPIPE_ARANGODB_MAX_CONNECTIONS"] == "none"
+    assert "ARANGOPIPE_ARANGODB_MAX_CONNECTIONS" not in cfg  # the server picks it from the protocol
+
+
+def test_arangodb_external_sets_every_option_given():
+    cfg = config("arangodb-external")
+    assert cfg["ARANGOPIPE_ARANGODB_GRAPH"] == "pipelines_graph"
+    assert cfg["ARANGOPIPE_ARANGODB_PROTOCOL"] == "http1"
+    assert cfg["ARANGOPIPE_ARANGODB_MAX_CONNECTIONS"] == "4"
+    assert cfg["ARANGOPIPE_ARANGODB_TIMEOUT"] == "5"
+    assert cfg["ARANGOPIPE_ARANGODB_REPLICATION_FACTOR"] == "3"
+    assert cfg["ARANGOPIPE_ARANGODB_WRITE_CONCERN"] == "2"
+    assert cfg["ARANGOPIPE_ARANGODB_SHARDS"] == "3"
+    assert cfg["ARANGOPIPE_ARANGODB_ONE_SHARD"] == "false"
+
+
+def test_operator_cluster_defaults_are_replicated_and_one_shard():
+    cfg = config("arangodb-operator")  # Cluster, 3 DB-Servers, nothing else set
+    assert cfg["ARANGOPIPE_ARANGODB_REPLICATION_FACTOR"] == "3"
+    assert cfg["ARANGOPIPE_ARANGODB_WRITE_CONCERN"] == "2"
+    assert cfg["ARANGOPIPE_ARANGODB_ONE_SHARD"] == "true" and cfg["ARANGOPIPE_ARANGODB_SHARDS"] == "1"
+    # two DB-Servers: two copies, a write needs one
+    docs = parse(helm(*template_args(VALUES_DIR / "arangodb-operator.yaml", "--set",
+                                     "arangodb.operator.dbservers=2")).stdout)
+    cfg2 = one(docs, "ConfigMap", FULLNAME)["data"]
+    assert cfg2["ARANGOPIPE_ARANGODB_REPLICATION_FACTOR"] == "2" and cfg2["ARANGOPIPE_ARANGODB_WRITE_CONCERN"] == "1"
+    # explicit values win over the defaults
+    docs = parse(helm(*template_args(VALUES_DIR / "arangodb-operator.yaml", "--set", "arangodb.replicationFactor=2",
+                                     "--set", "arangodb.writeConcern=2", "--set", "arangodb.oneShard=false",
+                                     "--set", "arangodb.shards=4")).stdout)
+    cfg3 = one(docs, "ConfigMap", FULLNAME)["data"]
+    assert (cfg3["ARANGOPIPE_ARANGODB_REPLICATION_FACTOR"], cfg3["ARANGOPIPE_ARANGODB_WRITE_CONCERN"],
+            cfg3["ARANGOPIPE_ARANGODB_ONE_SHARD"], cfg3["ARANGOPIPE_ARANGODB_SHARDS"]) == ("2", "2", "false", "4")
+
+
+def test_operator_single_mode_leaves_the_layout_at_one():
+    docs = rendered("arangodb-operator-single")
+    ad = one(docs, "ArangoDeployment")
+    assert ad["spec"]["mode"] == "Single" and "single" in ad["spec"] and "dbservers" not in ad["spec"]
+    cfg = config("arangodb-operator-single")
+    assert cfg["ARANGOPIPE_ARANGODB_REPLICATION_FACTOR"] == "1"
+    assert cfg["ARANGOPIPE_ARANGODB_WRITE_CONCERN"] == "1"
+    assert cfg["ARANGOPIPE_ARANGODB_ONE_SHARD"] == "false" and cfg["ARANGOPIPE_ARANGODB_SHARDS"] == "1"
+    name = ad["metadata"]["name"]
+    assert cfg["ARANGOPIPE_ARANGODB_ENDPOINTS"] == f"https://{name}.{NAMESPACE}.svc:8529"
+    assert volumes("arangodb-operator-single")["arangodb-ca"]["secret"] == {
+        "secretName": f"{name}-ca", "defaultMode": 0o444, "items": [{"key": "ca.crt", "path": "ca.crt"}]}
+    assert not of_kind(docs, "HorizontalPodAutoscaler") and deployment("arangodb-operator-single")["spec"]["replicas"] == 1
+
+
+def test_operator_without_tls_uses_http_and_no_ca():
+    docs = parse(helm(*template_args(VALUES_DIR / "arangodb-operator.yaml", "--set",
+                                     "arangodb.operator.tls=false")).stdout)
+    ad = one(docs, "ArangoDeployment")
+    assert ad["spec"]["tls"] == {"caSecretName": "None"}
+    cfg = one(docs, "ConfigMap", FULLNAME)["data"]
+    assert cfg["ARANGOPIPE_ARANGODB_ENDPOINTS"] == f"http://{ad['metadata']['name']}.{NAMESPACE}.svc:8529"
+    assert "ARANGOPIPE_ARANGODB_CA_FILE" not in cfg
+    pod = one(docs, "Deployment")["spec"]["template"]["spec"]
+    assert "arangodb-ca" not in {v["name"] for v in pod["volumes"]}
+
+
 def test_arangodb_external_references_existing_secrets():
     cfg = config("arangodb-external")
     assert cfg["ARANGOPIPE_ARANGODB_DATABASE"] == "pipelines" and cfg["ARANGOPIPE_ARANGODB_USER"] == "arangopipe"
@@ -494,7 +606,13 @@ def test_arangodb_operator_makes_an_arangodeployment_and_uses_its_secrets():
     assert cfg["ARANGOPIPE_ARANGODB_ENDPOINTS"] == f"https://{name}.{NAMESPACE}.svc:8529"
     assert cfg["ARANGOPIPE_ARANGODB_USER"] == "root"
     assert volumes("arangodb-operator")["arangodb-password"]["secret"]["secretName"] == root_secret
-    assert volumes("arangodb-operator")["arangodb-ca"]["secret"]["secretName"] == f"{name}-ca"
+    ca = volumes("arangodb-operator")["arangodb-ca"]["secret"]
+    assert ca["secretName"] == f"{name}-ca" and ca["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
+    assert cfg["ARANGOPIPE_ARANGODB_CA_FILE"] == "/etc/arangopipe/arangodb-ca/ca.crt"
+    assert mounts("arangodb-operator")["/etc/arangopipe/arangodb-ca"] == "arangodb-ca"
+    # OneShard (the Cluster default) is in the Community edition from 3.12.5
+    tag = tuple(int(x) for x in ad["spec"]["image"].rsplit(":", 1)[1].split("."))
+    assert tag >= (3, 12, 5), ad["spec"]["image"]
 
 
 # ------------------------------------------------------------------------------------ auth and TLS

@@ -173,6 +173,36 @@ else, with the operator, the root-password Secret the operator creates at bootst
 {{- if .Values.arangodb.tls.existingSecret }}{{ .Values.arangodb.tls.existingSecretKey }}{{ else }}ca.crt{{ end }}
 {{- end }}
 
+{{/* True when the server's database is an ArangoDeployment in Cluster mode made by the chart. */}}
+{{- define "arangopipe.arangodb.operatorCluster" -}}
+{{- if and (include "arangopipe.arangodb.useOperator" .) (eq .Values.arangodb.operator.mode "Cluster") }}true{{ end }}
+{{- end }}
+
+{{/*
+The layout of what the server creates. Empty values take the server's defaults (1, 1, false), except
+with the operator in Cluster mode: replication factor min(3, DB-Servers), write concern one less (at
+least 1: a write survives the loss of a DB-Server and writes go on while one is down), OneShard.
+*/}}
+{{- define "arangopipe.arangodb.replicationFactor" -}}
+{{- $v := .Values.arangodb.replicationFactor }}
+{{- if not (and (kindIs "string" $v) (eq $v "")) }}{{ int64 $v }}
+{{- else if include "arangopipe.arangodb.operatorCluster" . }}{{ min 3 (int64 .Values.arangodb.operator.dbservers) }}
+{{- else }}1{{ end }}
+{{- end }}
+
+{{- define "arangopipe.arangodb.writeConcern" -}}
+{{- $v := .Values.arangodb.writeConcern }}
+{{- if not (and (kindIs "string" $v) (eq $v "")) }}{{ int64 $v }}
+{{- else if include "arangopipe.arangodb.operatorCluster" . }}{{ max 1 (sub (int64 (include "arangopipe.arangodb.replicationFactor" .)) 1) }}
+{{- else }}1{{ end }}
+{{- end }}
+
+{{- define "arangopipe.arangodb.oneShard" -}}
+{{- $v := .Values.arangodb.oneShard }}
+{{- if kindIs "bool" $v }}{{ $v }}
+{{- else }}{{ ternary "true" "false" (eq (include "arangopipe.arangodb.operatorCluster" .) "true") }}{{ end }}
+{{- end }}
+
 {{/* True when the chart makes the <fullname>-arangodb Secret (password and/or CA given inline). */}}
 {{- define "arangopipe.arangodb.createSecret" -}}
 {{- if and (eq .Values.store.mode "arangodb") (or (and .Values.arangodb.password (not .Values.arangodb.existingSecret)) (and .Values.arangodb.tls.caCert (not .Values.arangodb.tls.existingSecret))) }}true{{ end }}
@@ -220,6 +250,31 @@ hold with --skip-schema-validation and give one clear message each.
 {{- if not (include "arangopipe.arangodb.secretName" .) }}
 {{- fail "store.mode=arangodb needs the database password: arangodb.existingSecret (preferred) or arangodb.password" }}
 {{- end }}
+{{- /* the rules the server checks at start, so that they fail at install instead of in a crash loop */}}
+{{- $endpoints := splitList "," (include "arangopipe.arangodb.endpoints" .) }}
+{{- $https := 0 }}
+{{- range $endpoints }}{{ if hasPrefix "https://" . }}{{ $https = add1 $https }}{{ end }}{{ end }}
+{{- if and (gt $https 0) (lt $https (len $endpoints)) }}
+{{- fail (printf "arangodb.endpoints must all be http:// or all https:// (got %s)" (join ", " $endpoints)) }}
+{{- end }}
+{{- if and (eq $https 0) (include "arangopipe.arangodb.caSecretName" .) }}
+{{- fail "arangodb.tls.caCert / arangodb.tls.existingSecret give a CA, but the ArangoDB endpoints are http://: use https:// endpoints (the server refuses a CA file with http://)" }}
+{{- end }}
+{{- $rf := int64 (include "arangopipe.arangodb.replicationFactor" .) }}
+{{- $wc := int64 (include "arangopipe.arangodb.writeConcern" .) }}
+{{- if gt $wc $rf }}
+{{- fail (printf "arangodb.writeConcern (%d) must not exceed arangodb.replicationFactor (%d): a write cannot wait for more in-sync copies than there are" $wc $rf) }}
+{{- end }}
+{{- if and (include "arangopipe.arangodb.operatorCluster" .) (gt $rf (int64 .Values.arangodb.operator.dbservers)) }}
+{{- fail (printf "arangodb.replicationFactor (%d) is more than arangodb.operator.dbservers (%v): ArangoDB keeps each copy on a different DB-Server" $rf .Values.arangodb.operator.dbservers) }}
+{{- end }}
+{{- if and (eq (include "arangopipe.arangodb.oneShard" .) "true") (gt (int64 .Values.arangodb.shards) 1) }}
+{{- fail (printf "arangodb.oneShard puts every collection in one shard: arangodb.shards must be 1 (got %v)" .Values.arangodb.shards) }}
+{{- end }}
+{{- $mc := .Values.arangodb.maxConnections }}
+{{- if and (eq (toString .Values.arangodb.protocol) "http1") (not (and (kindIs "string" $mc) (eq $mc ""))) (lt (int64 $mc) 3) }}
+{{- fail (printf "arangodb.maxConnections must be at least 3 with arangodb.protocol=http1 (got %v)" $mc) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -227,7 +282,12 @@ hold with --skip-schema-validation and give one clear message each.
 
 {{/*
 One probe: native gRPC on the numeric port (plaintext), TCP on the same port when TLS is on (the
-kubelet's gRPC probe does not speak TLS). Call with (dict "root" $ "probe" .Values.livenessProbe).
+kubelet's gRPC probe does not speak TLS). Call with (dict "root" $ "probe" .Values.livenessProbe
+"service" NAME). The server's health service names:
+  ""          SERVING while the store answers; with ArangoDB, NOT_SERVING while it is unreachable
+              (readiness: the pod leaves the Service during a database outage)
+  "liveness"  SERVING from start until shutdown, whatever the store does (startup and liveness: a
+              database outage does not restart the pods)
 */}}
 {{- define "arangopipe.probe" -}}
 {{- $root := .root }}
@@ -237,7 +297,7 @@ tcpSocket:
 {{- else }}
 grpc:
   port: {{ int $root.Values.server.port }}
-  service: ""
+  service: {{ .service | quote }}
 {{- end }}
 initialDelaySeconds: {{ .probe.initialDelaySeconds }}
 periodSeconds: {{ .probe.periodSeconds }}

@@ -47,6 +47,14 @@ import org.slf4j.LoggerFactory;
 public final class ArangopipeServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ArangopipeServer.class);
 
+  /**
+   * A health service name that says only whether the process serves gRPC: SERVING from start until
+   * shutdown, whatever the store's state. Liveness probes ask for it, so that a database outage (which
+   * turns "" and {@link #SERVICE_NAMES} NOT_SERVING, see {@link HealthWatch}) takes pods out of the
+   * Service through readiness but does not get them restarted.
+   */
+  public static final String LIVENESS_SERVICE = "liveness";
+
   /** The services whose health is reported, besides the whole server (""). */
   public static final List<String> SERVICE_NAMES = List.of(AdminServiceGrpc.SERVICE_NAME,
       TrackingServiceGrpc.SERVICE_NAME, LineageServiceGrpc.SERVICE_NAME);
@@ -137,6 +145,7 @@ public final class ArangopipeServer implements AutoCloseable {
         health.setStatus(name, ServingStatus.SERVING);
       }
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+      health.setStatus(LIVENESS_SERVICE, ServingStatus.SERVING);
       this.healthWatch = new HealthWatch(store, health, SERVICE_NAMES).start(HEALTH_INTERVAL);
     } catch (IOException | RuntimeException e) {
       store.close();

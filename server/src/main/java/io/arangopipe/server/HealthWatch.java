@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps gRPC health in step with the store: NOT_SERVING while {@link GraphStore#probe} fails (the
  * database is unreachable), SERVING again once it succeeds. Polls at a fixed interval on its own thread.
+ * It sets only "" and the services it is given: {@link ArangopipeServer#LIVENESS_SERVICE} stays SERVING
+ * through an outage (liveness must not restart pods because the database is down).
  */
 public final class HealthWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HealthWatch.class);

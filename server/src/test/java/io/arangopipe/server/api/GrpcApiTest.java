@@ -46,6 +46,7 @@ class GrpcApiTest extends ApiTestBase {
     HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
     List<String> names = new ArrayList<>(ArangopipeServer.SERVICE_NAMES);
     names.add("");
+    names.add(ArangopipeServer.LIVENESS_SERVICE);
     for (String n : names) {
       assertThat(health.check(HealthCheckRequest.newBuilder().setService(n).build()).getStatus())
           .as(n).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);

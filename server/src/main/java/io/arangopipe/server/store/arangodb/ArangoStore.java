@@ -209,11 +209,30 @@ public final class ArangoStore implements GraphStore {
         s.setUp();
         return null;
       });
+    } catch (UnavailableException e) {
+      s.close();
+      throw new UnavailableException(atStart(settings, e.getMessage()), e);
     } catch (RuntimeException e) {
       s.close();
       throw e;
     }
     return s;
+  }
+
+  /**
+   * The message of a failed start: which endpoints and database, and what to do (the server sets up its
+   * database at start, so it does not start without ArangoDB; under Kubernetes the pod restarts until
+   * ArangoDB answers).
+   */
+  static String atStart(ArangoSettings settings, String cause) {
+    String said = cause == null ? "unavailable" : cause.strip();
+    if (!said.endsWith(".") && !said.endsWith("!")) {
+      said += ".";
+    }
+    return "ArangoDB at " + String.join(",", settings.endpoints()) + " (database " + settings.database()
+        + ", user " + settings.user() + "): " + said + " The server sets up its database at start and does not"
+        + " start without ArangoDB: check that ArangoDB is up and reachable from here at --arangodb-endpoints"
+        + " (ARANGOPIPE_ARANGODB_ENDPOINTS), and the user and password; start the server again once it answers";
   }
 
   /** For tests against a stub: connects without set-up, assuming these physical collections exist. */

@@ -3,6 +3,7 @@ package io.arangopipe.server.store.arangodb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.arangopipe.server.ArangopipeServer;
 import io.arangopipe.server.HealthWatch;
 import io.arangopipe.server.store.AlreadyExistsException;
 import io.arangopipe.server.store.NotFoundException;
@@ -152,6 +153,10 @@ class ArangoStoreFailureTest {
     Server grpc = InProcessServerBuilder.forName(name).directExecutor().addService(health.getHealthService())
         .build().start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    // As the server does: liveness is SERVING from start to shutdown, and HealthWatch leaves it alone.
+    health.setStatus(ArangopipeServer.LIVENESS_SERVICE, ServingStatus.SERVING);
+    HealthCheckRequest liveness = HealthCheckRequest.newBuilder().setService(ArangopipeServer.LIVENESS_SERVICE)
+        .build();
     try (HealthWatch watch = new HealthWatch(store, health, List.of("arangopipe.v1.AdminService"))) {
       HealthGrpc.HealthBlockingStub probe = HealthGrpc.newBlockingStub(channel);
       assertThat(watch.checkNow()).isTrue();
@@ -172,6 +177,8 @@ class ArangoStoreFailureTest {
           .isEqualTo(ServingStatus.NOT_SERVING);
       assertThat(probe.check(HealthCheckRequest.newBuilder().setService("arangopipe.v1.AdminService").build())
           .getStatus()).isEqualTo(ServingStatus.NOT_SERVING);
+      // readiness ("") takes the pod out of the Service; liveness does not get it restarted
+      assertThat(probe.check(liveness).getStatus()).isEqualTo(ServingStatus.SERVING);
 
       stub.restart();
       assertThat(watch.checkNow()).isTrue();
@@ -183,6 +190,18 @@ class ArangoStoreFailureTest {
       channel.shutdownNow();
       grpc.shutdownNow();
     }
+  }
+
+  @Test
+  void aStartWithoutArangoDbNamesTheEndpointAndSaysWhatToDo() {
+    ArangoSettings settings = settings(Duration.ofSeconds(1));
+    stub.stop();
+    assertThatThrownBy(() -> ArangoStore.open(settings, ArangoStore.Options.defaults()))
+        .isInstanceOf(UnavailableException.class)
+        .hasMessageContaining("ArangoDB at " + stub.endpoint() + " (database stubdb, user root)")
+        .hasMessageContaining("cannot reach ArangoDB")
+        .hasMessageContaining("--arangodb-endpoints (ARANGOPIPE_ARANGODB_ENDPOINTS)")
+        .hasMessageNotContaining("pw");
   }
 
   @Test
