@@ -423,13 +423,44 @@ public final class MetadataCore {
 
   /** Writes a built-in edge keyed like the seed library's: {@code <from_key>-<to_key>}. */
   private EdgeDoc link(WriteTx tx, String collection, EntityId from, EntityId to, String actor) {
+    EdgeDoc e = seedKeyedEdge(collection, from, to, actor);
+    try {
+      tx.insertEdge(e);
+    } catch (AlreadyExistsException taken) {
+      if (!taken.existingId().equals(e.id().toString())) {
+        throw taken; // the collection already joins the two vertices
+      }
+      // Another edge has the key (keys may contain '-'): a generated key, as before.
+      e = new EdgeDoc(new EntityId(collection, keys.next()), from, to, Map.of(), e.createTime(), actor);
+      tx.insertEdge(e);
+    }
+    return e;
+  }
+
+  /** The edge {@link #link} tries first: keyed {@code <from_key>-<to_key>}, or generated when that is too long. */
+  private EdgeDoc seedKeyedEdge(String collection, EntityId from, EntityId to, String actor) {
     String key = from.key() + "-" + to.key();
-    if (key.length() > 254 || tx.edge(new EntityId(collection, key)).isPresent()) {
+    if (key.length() > 254) {
       key = keys.next();
     }
-    EdgeDoc e = new EdgeDoc(new EntityId(collection, key), from, to, Map.of(), now(), actor);
-    tx.insertEdge(e);
-    return e;
+    return new EdgeDoc(new EntityId(collection, key), from, to, Map.of(), now(), actor);
+  }
+
+  /**
+   * {@link #link} for many edges, written together: when any of them is in the way, none is written by
+   * the bulk insert and each goes through {@link #link} in order instead.
+   */
+  private List<EdgeDoc> linkAll(WriteTx tx, List<EdgeDoc> seedKeyed) {
+    try {
+      tx.insertEdges(seedKeyed);
+      return seedKeyed;
+    } catch (AlreadyExistsException e) {
+      List<EdgeDoc> out = new ArrayList<>(seedKeyed.size());
+      for (EdgeDoc s : seedKeyed) {
+        out.add(link(tx, s.id().collection(), s.from(), s.to(), s.creator()));
+      }
+      return out;
+    }
   }
 
   // ---- runs --------------------------------------------------------------------------------------
@@ -538,20 +569,20 @@ public final class MetadataCore {
             + " different content; use a new run_id");
       }
       VertexDoc run = new VertexDoc(runId, null, project, runDoc, now, now, actor);
-      tx.insertVertex(run);
       VertexDoc p = new VertexDoc(new EntityId(MODELPARAMS, keys.next()), null, project, params, now, now, actor);
-      tx.insertVertex(p);
       VertexDoc d = new VertexDoc(new EntityId(DEVPERF, keys.next()), null, project, perf, now, now, actor);
-      tx.insertVertex(d);
-      link(tx, Schema.RUN_MODELS, model, runId, actor);
-      link(tx, Schema.RUN_MODELPARAMS, runId, p.id(), actor);
-      link(tx, Schema.RUN_DEVPERF, runId, d.id(), actor);
+      tx.insertVertices(List.of(run, p, d));
+      List<EdgeDoc> edges = new ArrayList<>(5);
+      edges.add(seedKeyedEdge(Schema.RUN_MODELS, model, runId, actor));
+      edges.add(seedKeyedEdge(Schema.RUN_MODELPARAMS, runId, p.id(), actor));
+      edges.add(seedKeyedEdge(Schema.RUN_DEVPERF, runId, d.id(), actor));
       if (dataset != null) {
-        link(tx, Schema.RUN_DATASETS, runId, dataset, actor);
+        edges.add(seedKeyedEdge(Schema.RUN_DATASETS, runId, dataset, actor));
       }
       if (featureset != null) {
-        link(tx, Schema.RUN_FEATURESETS, runId, featureset, actor);
+        edges.add(seedKeyedEdge(Schema.RUN_FEATURESETS, runId, featureset, actor));
       }
+      linkAll(tx, edges);
       return new RunView(run, p, d, model, dataset, featureset);
     });
   }
@@ -833,7 +864,8 @@ public final class MetadataCore {
     }
     return write(idem, VERTICES, tx -> {
       Map<String, VertexDoc> deployments = new HashMap<>();
-      List<VertexDoc> out = new ArrayList<>();
+      List<VertexDoc> out = new ArrayList<>(records.size());
+      List<EdgeDoc> edges = new ArrayList<>(records.size());
       for (int i = 0; i < records.size(); i++) {
         String prefix = field.isEmpty() ? "" : field + "[" + i + "].";
         ServingRecord r = records.get(i);
@@ -853,10 +885,11 @@ public final class MetadataCore {
         doc.put("deployment_tag", r.deploymentTag());
         VertexDoc sp = new VertexDoc(new EntityId(SERVINGPERF, keys.next()), null, dep.project(), doc, now, now,
             actor);
-        tx.insertVertex(sp);
-        link(tx, Schema.DEPLOYMENT_SERVINGPERF, dep.id(), sp.id(), actor);
         out.add(sp);
+        edges.add(seedKeyedEdge(Schema.DEPLOYMENT_SERVINGPERF, dep.id(), sp.id(), actor));
       }
+      tx.insertVertices(out);
+      linkAll(tx, edges);
       return out;
     });
   }

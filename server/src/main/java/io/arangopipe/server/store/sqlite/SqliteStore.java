@@ -84,6 +84,8 @@ public final class SqliteStore implements GraphStore {
   /** Each connection's prepared statements; a connection and its cache are used by one thread at a time. */
   private final java.util.Map<Connection, StatementCache> readerStatements = new java.util.IdentityHashMap<>();
   private StatementCache writerStatements;
+  /** The writer's collection definitions; cleared on every rollback. */
+  private final CollectionCache writerCollections = new CollectionCache();
   private final BlockingQueue<Task<?>> queue;
   private final Options options;
   private final Thread writerThread;
@@ -159,6 +161,8 @@ public final class SqliteStore implements GraphStore {
     cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
     cfg.setBusyTimeout(10_000);
     cfg.setReadOnly(readOnly);
+    // Nothing reads generated keys; left on, sqlite-jdbc runs a query after every INSERT to fetch them.
+    cfg.setGetGeneratedKeys(false);
     return cfg.createConnection("jdbc:sqlite:" + file);
   }
 
@@ -329,17 +333,19 @@ public final class SqliteStore implements GraphStore {
     }
     s.execute("SAVEPOINT unit");
     try {
-      t.result = t.work.run(new SqliteTx(writerStatements, true));
+      t.result = t.work.run(new SqliteTx(writerStatements, true, writerCollections));
       s.execute("RELEASE unit");
     } catch (SqliteFailure e) {
       throw e;
     } catch (StoreException e) {
       t.error = e;
+      writerCollections.clear();
       s.execute("ROLLBACK TO unit");
       s.execute("RELEASE unit");
     } catch (RuntimeException e) {
       log.error("bug: a write failed unexpectedly and was rolled back", e);
       t.error = e;
+      writerCollections.clear();
       s.execute("ROLLBACK TO unit");
       s.execute("RELEASE unit");
     }
@@ -355,6 +361,7 @@ public final class SqliteStore implements GraphStore {
   }
 
   private void rollbackQuietly() {
+    writerCollections.clear();
     try (Statement s = writer.createStatement()) {
       s.execute("ROLLBACK");
     } catch (SQLException ignored) {
