@@ -40,6 +40,49 @@ final class Calls {
     observer.onCompleted();
   }
 
+  /**
+   * {@link #unary} for a call whose work finishes later (a durable write): the RPC thread is free while
+   * the write waits for its group commit. The answer is built by {@code answer} and sent on
+   * {@code executor}, never on the store's writer thread.
+   */
+  static <R, T> void unaryAsync(StreamObserver<T> observer, Supplier<java.util.concurrent.CompletableFuture<R>> call,
+      java.util.function.Function<R, T> answer, java.util.concurrent.Executor executor) {
+    if (Context.current().isCancelled()) {
+      observer.onError(Status.CANCELLED.withDescription("the call was cancelled before it started")
+          .asRuntimeException());
+      return;
+    }
+    java.util.concurrent.CompletableFuture<R> pending;
+    try {
+      pending = call.get();
+    } catch (RuntimeException e) {
+      observer.onError(StatusMapper.toStatus(e));
+      return;
+    }
+    java.util.concurrent.Executor orHere = task -> {
+      try {
+        executor.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+        task.run(); // the executor stopped (shutdown): answer on this thread rather than never
+      }
+    };
+    pending.whenCompleteAsync((result, failure) -> {
+      T response;
+      try {
+        if (failure != null) {
+          throw failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+              ? failure.getCause() : failure;
+        }
+        response = answer.apply(result);
+      } catch (Throwable t) {
+        observer.onError(StatusMapper.toStatus(t));
+        return;
+      }
+      observer.onNext(response);
+      observer.onCompleted();
+    }, orHere);
+  }
+
   static Principal who() {
     return PRINCIPAL.get();
   }

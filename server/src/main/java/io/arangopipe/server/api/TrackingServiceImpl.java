@@ -49,7 +49,15 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
   private final MetadataCore core;
   private final Analytics analytics;
 
+  /** Where answers to asynchronous writes are built and sent: the server's RPC executor. */
+  private final java.util.concurrent.Executor executor;
+
   public TrackingServiceImpl(MetadataCore core, Analytics analytics) {
+    this(core, analytics, Runnable::run);
+  }
+
+  public TrackingServiceImpl(MetadataCore core, Analytics analytics, java.util.concurrent.Executor executor) {
+    this.executor = executor;
     this.core = core;
     this.analytics = analytics;
   }
@@ -78,7 +86,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
 
   @Override
   public void logRun(LogRunRequest req, StreamObserver<LogRunResponse> out) {
-    unary(out, () -> {
+    Calls.unaryAsync(out, () -> {
       MetadataCore.RunSpec spec = new MetadataCore.RunSpec(req.getRunId(), req.getProject(), req.getTag(),
           req.getDeploymentTag(),
           Protos.toInstant("start_time", req.hasStartTime(), req.getStartTime()),
@@ -86,10 +94,9 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
           Protos.runStatus(req.getStatus()), req.getModelId(), req.getDatasetId(), req.getFeaturesetId(),
           Protos.toMap("model_params", req.getModelParams()), Protos.toMap("dev_perf", req.getDevPerf()),
           Protos.toMap("properties", req.getProperties()));
-      Views.RunView r = core.logRun(who(), spec,
+      return core.logRunAsync(who(), spec,
           idempotency("LogRun", req.getRequestId(), req.toBuilder().clearRequestId().build()));
-      return runResponse(r, LogRunResponse.newBuilder()).build();
-    });
+    }, r -> runResponse(r, LogRunResponse.newBuilder()).build(), executor);
   }
 
   private static LogRunResponse.Builder runResponse(Views.RunView r, LogRunResponse.Builder b) {

@@ -216,7 +216,17 @@ public final class MetadataCore {
   }
 
   private <T> T write(Idempotency idem, Codec<T> codec, GraphStore.WriteWork<T> work) {
-    return store.write(tx -> {
+    return store.write(idempotent(idem, codec, work));
+  }
+
+  /** {@link #write}, answered later: see {@link GraphStore#writeAsync}. */
+  private <T> java.util.concurrent.CompletableFuture<T> writeAsync(Idempotency idem, Codec<T> codec,
+      GraphStore.WriteWork<T> work) {
+    return store.writeAsync(idempotent(idem, codec, work));
+  }
+
+  private <T> GraphStore.WriteWork<T> idempotent(Idempotency idem, Codec<T> codec, GraphStore.WriteWork<T> work) {
+    return tx -> {
       if (idem != null) {
         Optional<RequestRecord> prior = tx.request(idem.requestId());
         if (prior.isPresent()) {
@@ -234,7 +244,7 @@ public final class MetadataCore {
             codec.encode(result), now()));
       }
       return result;
-    });
+    };
   }
 
   // ---- projects ----------------------------------------------------------------------------------
@@ -299,8 +309,8 @@ public final class MetadataCore {
   }
 
   private static void requireProject(ReadTx tx, String project, String field) {
-    if (!project.isEmpty()) {
-      findProject(tx, project, field);
+    if (!project.isEmpty() && tx.keyOfNamed(PROJECT, project, "").isEmpty()) {
+      findProject(tx, project, field); // throws the same NOT_FOUND as ever
     }
   }
 
@@ -406,6 +416,15 @@ public final class MetadataCore {
     return v;
   }
 
+  /** {@link #readable} and {@link #requireVertex} without reading the document: the vertex's project. */
+  private static void requireReadable(Principal who, ReadTx tx, EntityId id, String field) {
+    String project = tx.projectOf(id).orElseThrow(() -> new NotFoundException(id.toString(),
+        field + ": " + id + " does not exist"));
+    if (!who.canRead(project)) {
+      who.requireRead(project, field + " " + id);
+    }
+  }
+
   private static VertexDoc requireVertex(ReadTx tx, EntityId id, String field) {
     return tx.vertex(id).orElseThrow(() -> new NotFoundException(id.toString(),
         field + ": " + id + " does not exist"));
@@ -490,6 +509,22 @@ public final class MetadataCore {
    * @throws AlreadyExistsException the run_id exists with other content
    */
   public RunView logRun(Principal who, RunSpec spec, Idempotency idem) {
+    try {
+      return logRunAsync(who, spec, idem).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * {@link #logRun} without waiting for the write: invalid requests throw at once; the future completes
+   * once the run is durable, or fails with the exception {@link #logRun} would throw.
+   */
+  public java.util.concurrent.CompletableFuture<RunView> logRunAsync(Principal who, RunSpec spec,
+      Idempotency idem) {
     String actor = who.name();
     String runKey = spec.runId() == null || spec.runId().isEmpty() ? null : Validate.key("run_id", spec.runId());
     String project = Validate.optionalProject("project", spec.project());
@@ -517,15 +552,15 @@ public final class MetadataCore {
     Validate.document("dev_perf", spec.devPerf() == null ? Map.of() : spec.devPerf());
 
     who.requireWrite(project, "runs");
-    return write(idem, runCodec, tx -> {
+    return writeAsync(idem, runCodec, tx -> {
       String key = runKey == null ? keys.next() : runKey;
       requireProject(tx, project, "project");
-      readable(who, requireVertex(tx, model, "model_id"), "model_id");
+      requireReadable(who, tx, model, "model_id");
       if (dataset != null) {
-        readable(who, requireVertex(tx, dataset, "dataset_id"), "dataset_id");
+        requireReadable(who, tx, dataset, "dataset_id");
       }
       if (featureset != null) {
-        readable(who, requireVertex(tx, featureset, "featureset_id"), "featureset_id");
+        requireReadable(who, tx, featureset, "featureset_id");
       }
       Instant now = now();
       Instant startTime = start == null ? now : start;

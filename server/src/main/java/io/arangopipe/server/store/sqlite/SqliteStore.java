@@ -245,21 +245,9 @@ public final class SqliteStore implements GraphStore {
 
   @Override
   public <T> T write(WriteWork<T> work) {
-    Task<T> task = new Task<>(work, options.cancellation().current());
-    lifecycle.readLock().lock();
+    CompletableFuture<T> done = writeAsync(work);
     try {
-      if (closing) {
-        throw new UnavailableException("the store is shutting down");
-      }
-      if (!queue.offer(task)) {
-        throw new UnavailableException("the write queue is full (" + options.queueCapacity()
-            + " writes waiting); retry with backoff");
-      }
-    } finally {
-      lifecycle.readLock().unlock();
-    }
-    try {
-      return task.done.join();
+      return done.join();
     } catch (CompletionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException r) {
@@ -268,6 +256,24 @@ public final class SqliteStore implements GraphStore {
       }
       throw new IllegalStateException(cause);
     }
+  }
+
+  @Override
+  public <T> CompletableFuture<T> writeAsync(WriteWork<T> work) {
+    Task<T> task = new Task<>(work, options.cancellation().current());
+    lifecycle.readLock().lock();
+    try {
+      if (closing) {
+        return CompletableFuture.failedFuture(new UnavailableException("the store is shutting down"));
+      }
+      if (!queue.offer(task)) {
+        return CompletableFuture.failedFuture(new UnavailableException("the write queue is full ("
+            + options.queueCapacity() + " writes waiting); retry with backoff"));
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    return task.done;
   }
 
   private void writerLoop() {

@@ -107,6 +107,18 @@ final class SqliteTx implements WriteTx {
   }
 
   @Override
+  public Optional<String> projectOf(EntityId id) {
+    return query("SELECT project FROM vertices WHERE collection = ? AND key = ?",
+        List.of(id.collection(), id.key()), r -> r.getString(1)).stream().findFirst();
+  }
+
+  @Override
+  public Optional<String> keyOfNamed(String collection, String name, String project) {
+    return query("SELECT key FROM vertices WHERE collection = ? AND name = ? AND project = ?",
+        List.of(collection, name, project), r -> r.getString(1)).stream().findFirst();
+  }
+
+  @Override
   public Map<EntityId, VertexDoc> vertices(Collection<EntityId> ids) {
     Map<String, List<String>> byCollection = new LinkedHashMap<>();
     for (EntityId id : ids) {
