@@ -879,6 +879,24 @@ public final class MetadataCore {
    */
   public List<VertexDoc> logServingPerfBatch(Principal who, List<ServingRecord> records, String field,
       Idempotency idem) {
+    try {
+      return logServingPerfBatchAsync(who, records, field, idem, BatchGuard.NONE).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * {@link #logServingPerfBatch} without waiting for the write: invalid batches throw at once; the future
+   * completes once the batch is durable. {@code guard} is asked first inside the unit of work, on the
+   * store's writer thread, and told when the unit fails: a stream with several batches in flight uses it
+   * so that no batch is written after an earlier batch of the same stream failed.
+   */
+  public java.util.concurrent.CompletableFuture<List<VertexDoc>> logServingPerfBatchAsync(Principal who,
+      List<ServingRecord> records, String field, Idempotency idem, BatchGuard guard) {
     String actor = who.name();
     if (records.isEmpty() || records.size() > MAX_SERVING_BATCH) {
       throw new InvalidArgumentException(field.isEmpty() ? "records" : field, "a batch holds 1 to "
@@ -897,7 +915,7 @@ public final class MetadataCore {
       }
       Validate.document(prefix + "metrics", m);
     }
-    return write(idem, VERTICES, tx -> {
+    GraphStore.WriteWork<List<VertexDoc>> unit = idempotent(idem, VERTICES, tx -> {
       Map<String, VertexDoc> deployments = new HashMap<>();
       List<VertexDoc> out = new ArrayList<>(records.size());
       List<EdgeDoc> edges = new ArrayList<>(records.size());
@@ -927,6 +945,40 @@ public final class MetadataCore {
       linkAll(tx, edges);
       return out;
     });
+    return store.writeAsync(tx -> {
+      RuntimeException refused = guard.refusal();
+      if (refused != null) {
+        throw refused;
+      }
+      try {
+        return unit.run(tx);
+      } catch (io.arangopipe.server.store.StoreException e) {
+        guard.failed();
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Orders the batches of one stream that are in flight together: both methods run on the store's writer
+   * thread, in the order the batches were submitted.
+   */
+  public interface BatchGuard {
+    BatchGuard NONE = new BatchGuard() {
+      @Override
+      public RuntimeException refusal() {
+        return null;
+      }
+
+      @Override
+      public void failed() {}
+    };
+
+    /** Why this batch must not be written (an earlier one failed), or null to write it. */
+    RuntimeException refusal();
+
+    /** The batch failed (and wrote nothing). */
+    void failed();
   }
 
   /** Replaces a vertex's document and records what changed in its history. */
