@@ -126,7 +126,7 @@ public final class ArangopipeServer implements AutoCloseable {
           .maxInboundMessageSize(config.maxMessageBytes())
           .maxInboundMetadataSize(16 * 1024);
       for (BindableService s : List.<BindableService>of(new AdminServiceImpl(core, accounts, authEnabled),
-          new TrackingServiceImpl(core, analytics), new LineageServiceImpl(core, analytics))) {
+          new TrackingServiceImpl(core, analytics, executor), new LineageServiceImpl(core, analytics))) {
         // Requests arrive as bytes and are parsed inside the interceptor chain, so that a malformed one
         // becomes INVALID_ARGUMENT instead of UNKNOWN.
         io.grpc.ServerServiceDefinition def = ServerInterceptors.useInputStreamMessages(s.bindService());
@@ -161,9 +161,10 @@ public final class ArangopipeServer implements AutoCloseable {
 
   /**
    * Netty on a socket, with the transport limits: concurrent calls per connection, keepalive policing,
-   * HTTP/2 rapid-reset protection, and TLS when configured.
+   * HTTP/2 rapid-reset protection, and TLS when configured. Public so that a benchmark can add a service
+   * of its own to the same transport (benchmarks/ BenchServer) and pass the builder to the constructor.
    */
-  private static ServerBuilder<?> netty(ServerConfig config) throws IOException {
+  public static ServerBuilder<?> netty(ServerConfig config) throws IOException {
     NettyServerBuilder n = NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.port()))
         .maxConcurrentCallsPerConnection(config.maxCallsPerConnection())
         .permitKeepAliveTime(10, TimeUnit.SECONDS)

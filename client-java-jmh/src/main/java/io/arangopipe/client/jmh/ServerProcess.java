@@ -5,6 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The real server jar as a child process on a free loopback port, with a fresh data folder. */
@@ -22,8 +25,16 @@ final class ServerProcess implements AutoCloseable {
     dir = Files.createTempDirectory("arangopipe-bench");
     Path portFile = dir.resolve("port");
     String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-    process = new ProcessBuilder(java, "-jar", jar.toString(), "--port", "0", "--port-file", portFile.toString(),
-        "--data-dir", dir.resolve("data").toString())
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    // e.g. -Darangopipe.serverJvmArgs="-XX:StartFlightRecording=filename=/tmp/server.jfr" to profile the server
+    String jvmArgs = System.getProperty("arangopipe.serverJvmArgs", "").trim();
+    if (!jvmArgs.isEmpty()) {
+      cmd.addAll(Arrays.asList(jvmArgs.split("\\s+")));
+    }
+    cmd.addAll(List.of("-jar", jar.toString(), "--port", "0", "--port-file", portFile.toString(),
+        "--data-dir", dir.resolve("data").toString()));
+    process = new ProcessBuilder(cmd)
         .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!Files.exists(portFile)) {

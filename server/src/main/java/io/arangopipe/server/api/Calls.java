@@ -34,20 +34,67 @@ final class Calls {
     try {
       response = call.get();
     } catch (RuntimeException e) {
-      Context context = Context.current();
-      if (context.isCancelled()) {
-        // The client is gone (it cancelled, or its deadline passed) and the store stopped its work: that is
-        // what the call ended with, not the store's "cancelled" failure, which would count as UNAVAILABLE.
-        Status why = Contexts.statusFromCancelled(context);
-        observer.onError((why == null ? Status.CANCELLED : why).withDescription("the call was cancelled or ran out of"
-            + " time; its work was stopped").asRuntimeException());
-        return;
-      }
-      observer.onError(StatusMapper.toStatus(e));
+      fail(observer, Context.current(), e);
       return;
     }
     observer.onNext(response);
     observer.onCompleted();
+  }
+
+  private static void fail(StreamObserver<?> observer, Context context, Throwable e) {
+    if (context.isCancelled()) {
+      // The client is gone (it cancelled, or its deadline passed) and the store stopped its work: that is
+      // what the call ended with, not the store's "cancelled" failure, which would count as UNAVAILABLE.
+      Status why = Contexts.statusFromCancelled(context);
+      observer.onError((why == null ? Status.CANCELLED : why).withDescription("the call was cancelled or ran out of"
+          + " time; its work was stopped").asRuntimeException());
+      return;
+    }
+    observer.onError(StatusMapper.toStatus(e));
+  }
+
+  /**
+   * {@link #unary} for a call whose work finishes later (a durable write): the RPC thread is free while
+   * the write waits for its group commit. The answer is built by {@code answer} and sent on
+   * {@code executor}, never on the store's writer thread.
+   */
+  static <R, T> void unaryAsync(StreamObserver<T> observer, Supplier<java.util.concurrent.CompletableFuture<R>> call,
+      java.util.function.Function<R, T> answer, java.util.concurrent.Executor executor) {
+    if (Context.current().isCancelled()) {
+      observer.onError(Status.CANCELLED.withDescription("the call was cancelled before it started")
+          .asRuntimeException());
+      return;
+    }
+    Context context = Context.current(); // the answer is sent from another thread, outside the call's context
+    java.util.concurrent.CompletableFuture<R> pending;
+    try {
+      pending = call.get();
+    } catch (RuntimeException e) {
+      fail(observer, context, e);
+      return;
+    }
+    java.util.concurrent.Executor orHere = task -> {
+      try {
+        executor.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+        task.run(); // the executor stopped (shutdown): answer on this thread rather than never
+      }
+    };
+    pending.whenCompleteAsync((result, failure) -> {
+      T response;
+      try {
+        if (failure != null) {
+          throw failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+              ? failure.getCause() : failure;
+        }
+        response = answer.apply(result);
+      } catch (Throwable t) {
+        fail(observer, context, t);
+        return;
+      }
+      observer.onNext(response);
+      observer.onCompleted();
+    }, orHere);
   }
 
   static Principal who() {

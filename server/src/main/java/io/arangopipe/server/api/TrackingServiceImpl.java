@@ -49,7 +49,15 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
   private final MetadataCore core;
   private final Analytics analytics;
 
+  /** Where answers to asynchronous writes are built and sent: the server's RPC executor. */
+  private final java.util.concurrent.Executor executor;
+
   public TrackingServiceImpl(MetadataCore core, Analytics analytics) {
+    this(core, analytics, Runnable::run);
+  }
+
+  public TrackingServiceImpl(MetadataCore core, Analytics analytics, java.util.concurrent.Executor executor) {
+    this.executor = executor;
     this.core = core;
     this.analytics = analytics;
   }
@@ -78,7 +86,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
 
   @Override
   public void logRun(LogRunRequest req, StreamObserver<LogRunResponse> out) {
-    unary(out, () -> {
+    Calls.unaryAsync(out, () -> {
       MetadataCore.RunSpec spec = new MetadataCore.RunSpec(req.getRunId(), req.getProject(), req.getTag(),
           req.getDeploymentTag(),
           Protos.toInstant("start_time", req.hasStartTime(), req.getStartTime()),
@@ -86,10 +94,9 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
           Protos.runStatus(req.getStatus()), req.getModelId(), req.getDatasetId(), req.getFeaturesetId(),
           Protos.toMap("model_params", req.getModelParams()), Protos.toMap("dev_perf", req.getDevPerf()),
           Protos.toMap("properties", req.getProperties()));
-      Views.RunView r = core.logRun(who(), spec,
+      return core.logRunAsync(who(), spec,
           idempotency("LogRun", req.getRequestId(), req.toBuilder().clearRequestId().build()));
-      return runResponse(r, LogRunResponse.newBuilder()).build();
-    });
+    }, r -> runResponse(r, LogRunResponse.newBuilder()).build(), executor);
   }
 
   private static LogRunResponse.Builder runResponse(Views.RunView r, LogRunResponse.Builder b) {
@@ -111,48 +118,137 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
         idempotency("LogServingPerf", req.getRequestId(), req.toBuilder().clearRequestId().build())))).build());
   }
 
+  /**
+   * Batches of one StreamServingPerf call written at the same time: while one waits for its group commit,
+   * the next ones are read and queued, so they can share a commit. Bounds the memory a stream holds.
+   */
+  static final int STREAM_WINDOW = 4;
+
   @Override
   public StreamObserver<StreamServingPerfRequest> streamServingPerf(
       StreamObserver<StreamServingPerfResponse> out) {
+    // Manual flow control: up to STREAM_WINDOW batches in flight; one more is read as each one completes.
+    io.grpc.stub.ServerCallStreamObserver<StreamServingPerfResponse> call =
+        out instanceof io.grpc.stub.ServerCallStreamObserver<StreamServingPerfResponse> c ? c : null;
+    if (call != null) {
+      call.disableAutoRequest();
+      call.request(STREAM_WINDOW);
+    }
     return new StreamObserver<>() {
+      private final Object lock = new Object();
+      // Accepted in order: a batch counts once it is durable.
       private long batches;
       private long records;
-      private boolean failed;
+      private int pending;
+      private RuntimeException error;
+      private boolean halfClosed;
+      private boolean finished;
+      private boolean clientGone;
+      /** Set on the writer thread when a batch fails: the batches queued behind it write nothing. */
+      private volatile boolean refused;
+      private final MetadataCore.BatchGuard guard = new MetadataCore.BatchGuard() {
+        @Override
+        public RuntimeException refusal() {
+          return refused ? new io.arangopipe.server.store.AbortedException(
+              "an earlier batch of this stream failed; this one was not written", null) : null;
+        }
+
+        @Override
+        public void failed() {
+          refused = true;
+        }
+      };
 
       @Override
       public void onNext(StreamServingPerfRequest batch) {
-        if (failed) {
-          return;
+        synchronized (lock) {
+          if (error != null || clientGone) {
+            return;
+          }
         }
+        java.util.concurrent.CompletableFuture<List<io.arangopipe.server.store.VertexDoc>> written;
+        int n = batch.getRecordsCount();
         try {
-          List<MetadataCore.ServingRecord> recs = new ArrayList<>(batch.getRecordsCount());
-          for (int i = 0; i < batch.getRecordsCount(); i++) {
+          List<MetadataCore.ServingRecord> recs = new ArrayList<>(n);
+          for (int i = 0; i < n; i++) {
             ServingPerfRecord r = batch.getRecords(i);
             recs.add(new MetadataCore.ServingRecord(r.getDeploymentTag(),
                 Protos.toMap("records[" + i + "].metrics", r.getMetrics()),
                 Protos.toInstant("records[" + i + "].time", r.hasTime(), r.getTime())));
           }
-          core.logServingPerfBatch(who(), recs, "records", idempotency("StreamServingPerf",
-              batch.getRequestId(), batch.toBuilder().clearRequestId().build()));
-          batches++;
-          records += recs.size();
+          written = core.logServingPerfBatchAsync(who(), recs, "records", idempotency("StreamServingPerf",
+              batch.getRequestId(), batch.toBuilder().clearRequestId().build()), guard);
         } catch (RuntimeException e) {
-          failed = true;
-          out.onError(StatusMapper.withProgress(StatusMapper.toStatus(e), batches, records));
+          refused = true;
+          synchronized (lock) {
+            fail(e);
+          }
+          return;
+        }
+        synchronized (lock) {
+          pending++;
+        }
+        // Runs on the writer thread, in submission order, before the next batch's retry if any.
+        written.whenComplete((ok, failure) -> {
+          if (failure != null) {
+            refused = true;
+          }
+          synchronized (lock) {
+            pending--;
+            if (failure == null) {
+              if (error == null) {
+                batches++;
+                records += n;
+              }
+            } else {
+              fail(failure instanceof java.util.concurrent.CompletionException && failure.getCause()
+                  instanceof RuntimeException r ? r : failure instanceof RuntimeException r ? r
+                  : new IllegalStateException(failure));
+            }
+            if (error == null && !clientGone && call != null) {
+              call.request(1);
+            }
+            finish();
+          }
+        });
+      }
+
+      /** The first failure ends the call, once the batches before it have completed. Holds the lock. */
+      private void fail(RuntimeException e) {
+        if (error == null) {
+          error = e;
+        }
+        finish();
+      }
+
+      /** Answers once nothing is in flight: the first error with the progress before it, or the totals. */
+      private void finish() {
+        if (finished || pending > 0 || clientGone) {
+          return;
+        }
+        if (error != null) {
+          finished = true;
+          out.onError(StatusMapper.withProgress(StatusMapper.toStatus(error), batches, records));
+        } else if (halfClosed) {
+          finished = true;
+          out.onNext(StreamServingPerfResponse.newBuilder().setAcceptedBatches(batches).setAcceptedRecords(records)
+              .build());
+          out.onCompleted();
         }
       }
 
       @Override
       public void onError(Throwable t) {
-        failed = true; // the client went away; what was accepted is written
+        synchronized (lock) {
+          clientGone = true; // the client went away; what was accepted is written
+        }
       }
 
       @Override
       public void onCompleted() {
-        if (!failed) {
-          out.onNext(StreamServingPerfResponse.newBuilder().setAcceptedBatches(batches).setAcceptedRecords(records)
-              .build());
-          out.onCompleted();
+        synchronized (lock) {
+          halfClosed = true;
+          finish();
         }
       }
     };

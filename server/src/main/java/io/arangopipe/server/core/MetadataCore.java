@@ -216,7 +216,17 @@ public final class MetadataCore {
   }
 
   private <T> T write(Idempotency idem, Codec<T> codec, GraphStore.WriteWork<T> work) {
-    return store.write(tx -> {
+    return store.write(idempotent(idem, codec, work));
+  }
+
+  /** {@link #write}, answered later: see {@link GraphStore#writeAsync}. */
+  private <T> java.util.concurrent.CompletableFuture<T> writeAsync(Idempotency idem, Codec<T> codec,
+      GraphStore.WriteWork<T> work) {
+    return store.writeAsync(idempotent(idem, codec, work));
+  }
+
+  private <T> GraphStore.WriteWork<T> idempotent(Idempotency idem, Codec<T> codec, GraphStore.WriteWork<T> work) {
+    return tx -> {
       if (idem != null) {
         Optional<RequestRecord> prior = tx.request(idem.requestId());
         if (prior.isPresent()) {
@@ -234,7 +244,7 @@ public final class MetadataCore {
             codec.encode(result), now()));
       }
       return result;
-    });
+    };
   }
 
   // ---- projects ----------------------------------------------------------------------------------
@@ -299,8 +309,8 @@ public final class MetadataCore {
   }
 
   private static void requireProject(ReadTx tx, String project, String field) {
-    if (!project.isEmpty()) {
-      findProject(tx, project, field);
+    if (!project.isEmpty() && tx.keyOfNamed(PROJECT, project, "").isEmpty()) {
+      findProject(tx, project, field); // throws the same NOT_FOUND as ever
     }
   }
 
@@ -406,6 +416,15 @@ public final class MetadataCore {
     return v;
   }
 
+  /** {@link #readable} and {@link #requireVertex} without reading the document: the vertex's project. */
+  private static void requireReadable(Principal who, ReadTx tx, EntityId id, String field) {
+    String project = tx.projectOf(id).orElseThrow(() -> new NotFoundException(id.toString(),
+        field + ": " + id + " does not exist"));
+    if (!who.canRead(project)) {
+      who.requireRead(project, field + " " + id);
+    }
+  }
+
   private static VertexDoc requireVertex(ReadTx tx, EntityId id, String field) {
     return tx.vertex(id).orElseThrow(() -> new NotFoundException(id.toString(),
         field + ": " + id + " does not exist"));
@@ -423,13 +442,44 @@ public final class MetadataCore {
 
   /** Writes a built-in edge keyed like the seed library's: {@code <from_key>-<to_key>}. */
   private EdgeDoc link(WriteTx tx, String collection, EntityId from, EntityId to, String actor) {
+    EdgeDoc e = seedKeyedEdge(collection, from, to, actor);
+    try {
+      tx.insertEdge(e);
+    } catch (AlreadyExistsException taken) {
+      if (!taken.existingId().equals(e.id().toString())) {
+        throw taken; // the collection already joins the two vertices
+      }
+      // Another edge has the key (keys may contain '-'): a generated key, as before.
+      e = new EdgeDoc(new EntityId(collection, keys.next()), from, to, Map.of(), e.createTime(), actor);
+      tx.insertEdge(e);
+    }
+    return e;
+  }
+
+  /** The edge {@link #link} tries first: keyed {@code <from_key>-<to_key>}, or generated when that is too long. */
+  private EdgeDoc seedKeyedEdge(String collection, EntityId from, EntityId to, String actor) {
     String key = from.key() + "-" + to.key();
-    if (key.length() > 254 || tx.edge(new EntityId(collection, key)).isPresent()) {
+    if (key.length() > 254) {
       key = keys.next();
     }
-    EdgeDoc e = new EdgeDoc(new EntityId(collection, key), from, to, Map.of(), now(), actor);
-    tx.insertEdge(e);
-    return e;
+    return new EdgeDoc(new EntityId(collection, key), from, to, Map.of(), now(), actor);
+  }
+
+  /**
+   * {@link #link} for many edges, written together: when any of them is in the way, none is written by
+   * the bulk insert and each goes through {@link #link} in order instead.
+   */
+  private List<EdgeDoc> linkAll(WriteTx tx, List<EdgeDoc> seedKeyed) {
+    try {
+      tx.insertEdges(seedKeyed);
+      return seedKeyed;
+    } catch (AlreadyExistsException e) {
+      List<EdgeDoc> out = new ArrayList<>(seedKeyed.size());
+      for (EdgeDoc s : seedKeyed) {
+        out.add(link(tx, s.id().collection(), s.from(), s.to(), s.creator()));
+      }
+      return out;
+    }
   }
 
   // ---- runs --------------------------------------------------------------------------------------
@@ -459,6 +509,22 @@ public final class MetadataCore {
    * @throws AlreadyExistsException the run_id exists with other content
    */
   public RunView logRun(Principal who, RunSpec spec, Idempotency idem) {
+    try {
+      return logRunAsync(who, spec, idem).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * {@link #logRun} without waiting for the write: invalid requests throw at once; the future completes
+   * once the run is durable, or fails with the exception {@link #logRun} would throw.
+   */
+  public java.util.concurrent.CompletableFuture<RunView> logRunAsync(Principal who, RunSpec spec,
+      Idempotency idem) {
     String actor = who.name();
     String runKey = spec.runId() == null || spec.runId().isEmpty() ? null : Validate.key("run_id", spec.runId());
     String project = Validate.optionalProject("project", spec.project());
@@ -486,15 +552,15 @@ public final class MetadataCore {
     Validate.document("dev_perf", spec.devPerf() == null ? Map.of() : spec.devPerf());
 
     who.requireWrite(project, "runs");
-    return write(idem, runCodec, tx -> {
+    return writeAsync(idem, runCodec, tx -> {
       String key = runKey == null ? keys.next() : runKey;
       requireProject(tx, project, "project");
-      readable(who, requireVertex(tx, model, "model_id"), "model_id");
+      requireReadable(who, tx, model, "model_id");
       if (dataset != null) {
-        readable(who, requireVertex(tx, dataset, "dataset_id"), "dataset_id");
+        requireReadable(who, tx, dataset, "dataset_id");
       }
       if (featureset != null) {
-        readable(who, requireVertex(tx, featureset, "featureset_id"), "featureset_id");
+        requireReadable(who, tx, featureset, "featureset_id");
       }
       Instant now = now();
       Instant startTime = start == null ? now : start;
@@ -538,20 +604,20 @@ public final class MetadataCore {
             + " different content; use a new run_id");
       }
       VertexDoc run = new VertexDoc(runId, null, project, runDoc, now, now, actor);
-      tx.insertVertex(run);
       VertexDoc p = new VertexDoc(new EntityId(MODELPARAMS, keys.next()), null, project, params, now, now, actor);
-      tx.insertVertex(p);
       VertexDoc d = new VertexDoc(new EntityId(DEVPERF, keys.next()), null, project, perf, now, now, actor);
-      tx.insertVertex(d);
-      link(tx, Schema.RUN_MODELS, model, runId, actor);
-      link(tx, Schema.RUN_MODELPARAMS, runId, p.id(), actor);
-      link(tx, Schema.RUN_DEVPERF, runId, d.id(), actor);
+      tx.insertVertices(List.of(run, p, d));
+      List<EdgeDoc> edges = new ArrayList<>(5);
+      edges.add(seedKeyedEdge(Schema.RUN_MODELS, model, runId, actor));
+      edges.add(seedKeyedEdge(Schema.RUN_MODELPARAMS, runId, p.id(), actor));
+      edges.add(seedKeyedEdge(Schema.RUN_DEVPERF, runId, d.id(), actor));
       if (dataset != null) {
-        link(tx, Schema.RUN_DATASETS, runId, dataset, actor);
+        edges.add(seedKeyedEdge(Schema.RUN_DATASETS, runId, dataset, actor));
       }
       if (featureset != null) {
-        link(tx, Schema.RUN_FEATURESETS, runId, featureset, actor);
+        edges.add(seedKeyedEdge(Schema.RUN_FEATURESETS, runId, featureset, actor));
       }
+      linkAll(tx, edges);
       return new RunView(run, p, d, model, dataset, featureset);
     });
   }
@@ -813,6 +879,24 @@ public final class MetadataCore {
    */
   public List<VertexDoc> logServingPerfBatch(Principal who, List<ServingRecord> records, String field,
       Idempotency idem) {
+    try {
+      return logServingPerfBatchAsync(who, records, field, idem, BatchGuard.NONE).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * {@link #logServingPerfBatch} without waiting for the write: invalid batches throw at once; the future
+   * completes once the batch is durable. {@code guard} is asked first inside the unit of work, on the
+   * store's writer thread, and told when the unit fails: a stream with several batches in flight uses it
+   * so that no batch is written after an earlier batch of the same stream failed.
+   */
+  public java.util.concurrent.CompletableFuture<List<VertexDoc>> logServingPerfBatchAsync(Principal who,
+      List<ServingRecord> records, String field, Idempotency idem, BatchGuard guard) {
     String actor = who.name();
     if (records.isEmpty() || records.size() > MAX_SERVING_BATCH) {
       throw new InvalidArgumentException(field.isEmpty() ? "records" : field, "a batch holds 1 to "
@@ -831,9 +915,10 @@ public final class MetadataCore {
       }
       Validate.document(prefix + "metrics", m);
     }
-    return write(idem, VERTICES, tx -> {
+    GraphStore.WriteWork<List<VertexDoc>> unit = idempotent(idem, VERTICES, tx -> {
       Map<String, VertexDoc> deployments = new HashMap<>();
-      List<VertexDoc> out = new ArrayList<>();
+      List<VertexDoc> out = new ArrayList<>(records.size());
+      List<EdgeDoc> edges = new ArrayList<>(records.size());
       for (int i = 0; i < records.size(); i++) {
         String prefix = field.isEmpty() ? "" : field + "[" + i + "].";
         ServingRecord r = records.get(i);
@@ -853,12 +938,47 @@ public final class MetadataCore {
         doc.put("deployment_tag", r.deploymentTag());
         VertexDoc sp = new VertexDoc(new EntityId(SERVINGPERF, keys.next()), null, dep.project(), doc, now, now,
             actor);
-        tx.insertVertex(sp);
-        link(tx, Schema.DEPLOYMENT_SERVINGPERF, dep.id(), sp.id(), actor);
         out.add(sp);
+        edges.add(seedKeyedEdge(Schema.DEPLOYMENT_SERVINGPERF, dep.id(), sp.id(), actor));
       }
+      tx.insertVertices(out);
+      linkAll(tx, edges);
       return out;
     });
+    return store.writeAsync(tx -> {
+      RuntimeException refused = guard.refusal();
+      if (refused != null) {
+        throw refused;
+      }
+      try {
+        return unit.run(tx);
+      } catch (io.arangopipe.server.store.StoreException e) {
+        guard.failed();
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Orders the batches of one stream that are in flight together: both methods run on the store's writer
+   * thread, in the order the batches were submitted.
+   */
+  public interface BatchGuard {
+    BatchGuard NONE = new BatchGuard() {
+      @Override
+      public RuntimeException refusal() {
+        return null;
+      }
+
+      @Override
+      public void failed() {}
+    };
+
+    /** Why this batch must not be written (an earlier one failed), or null to write it. */
+    RuntimeException refusal();
+
+    /** The batch failed (and wrote nothing). */
+    void failed();
   }
 
   /** Replaces a vertex's document and records what changed in its history. */

@@ -40,6 +40,20 @@ public interface GraphStore extends AutoCloseable {
   <T> T write(WriteWork<T> work);
 
   /**
+   * {@link #write} without waiting: the future completes once the write is durable, or fails with the
+   * exception {@link #write} would throw (not wrapped). It may complete on the store's own thread, so
+   * callers should continue elsewhere ({@code whenCompleteAsync}) when they have more than a little to do.
+   * Lets a server serve more concurrent writes than it has threads, so group commits can be larger.
+   */
+  default <T> java.util.concurrent.CompletableFuture<T> writeAsync(WriteWork<T> work) {
+    try {
+      return java.util.concurrent.CompletableFuture.completedFuture(write(work));
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * Checks now whether the database can serve calls, for the gRPC health service (which polls it).
    * Returns quickly; never throws. The embedded store is always available while open.
    */

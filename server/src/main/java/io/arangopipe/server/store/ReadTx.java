@@ -24,6 +24,21 @@ public interface ReadTx {
   /** The vertex with this id, if it exists. */
   Optional<VertexDoc> vertex(EntityId id);
 
+  /**
+   * The project of the vertex with this id ("" when it has none), if the vertex exists: {@link #vertex}
+   * without reading its document, for existence and permission checks on hot paths.
+   */
+  default Optional<String> projectOf(EntityId id) {
+    return vertex(id).map(VertexDoc::project);
+  }
+
+  /** The key of the vertex of {@code collection} with this name in {@code project}, if there is one. */
+  default Optional<String> keyOfNamed(String collection, String name, String project) {
+    return findVertices(new VertexQuery(collection, List.of(new Condition(new Field.Name(), name),
+        new Condition(new Field.Project(), project)), VertexQuery.Order.KEY, null, null, 1))
+        .stream().map(v -> v.id().key()).findFirst();
+  }
+
   /** The vertices among these ids that exist, keyed by id. */
   Map<EntityId, VertexDoc> vertices(Collection<EntityId> ids);
 

@@ -30,6 +30,32 @@ public interface WriteTx extends ReadTx {
    */
   void insertEdge(EdgeDoc edge);
 
+  /**
+   * Inserts vertices, all or none: the same checks as {@link #insertVertex} for each in order, and the
+   * first one's exception when one fails, with none of them inserted. Stores may write them together.
+   *
+   * @throws AlreadyExistsException a key, or a name within (collection, project), is taken
+   * @throws NotFoundException a collection does not exist
+   */
+  default void insertVertices(java.util.List<VertexDoc> vertices) {
+    for (VertexDoc v : vertices) {
+      insertVertex(v);
+    }
+  }
+
+  /**
+   * Inserts edges, all or none: the same checks as {@link #insertEdge} for each in order, and the first
+   * one's exception when one fails, with none of them inserted. Stores may write them together.
+   *
+   * @throws AlreadyExistsException a key is taken, or a collection already joins two of the vertices
+   * @throws NotFoundException a collection does not exist
+   */
+  default void insertEdges(java.util.List<EdgeDoc> edges) {
+    for (EdgeDoc e : edges) {
+      insertEdge(e);
+    }
+  }
+
   /** Creates or replaces a collection definition. */
   void putCollection(CollectionDef def);
 

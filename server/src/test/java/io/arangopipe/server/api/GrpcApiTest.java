@@ -246,6 +246,29 @@ class GrpcApiTest extends ApiTestBase {
 
 
   @Test
+  void moreConcurrentLogRunsThanRpcThreadsAllCommit() throws Exception {
+    // LogRun waits for its group commit without holding an RPC thread (the test server has 8): 64 at
+    // once all complete, and the ones that conflict fail alone.
+    Setup s = setup();
+    TrackingServiceGrpc.TrackingServiceFutureStub async = TrackingServiceGrpc.newFutureStub(channel)
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    List<com.google.common.util.concurrent.ListenableFuture<LogRunResponse>> calls = new java.util.ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      calls.add(async.logRun(LogRunRequest.newBuilder().setRunId("c" + i).setModelId(s.model().getId())
+          .setDatasetId(s.dataset().getId()).setModelParams(struct("alpha", i)).build()));
+    }
+    calls.add(async.logRun(LogRunRequest.newBuilder().setRunId("bad").setModelId("models/missing").build()));
+    for (int i = 0; i < 64; i++) {
+      assertThat(calls.get(i).get(30, TimeUnit.SECONDS).getRun().getRunId()).isEqualTo("c" + i);
+    }
+    java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.ExecutionException.class, () -> calls.get(64).get(30, TimeUnit.SECONDS));
+    assertThat(Status.fromThrowable(e.getCause()).getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(count("run_modelparams")).isEqualTo(64);
+    assertThat(count("run_datasets")).isEqualTo(64);
+  }
+
+  @Test
   void requestIdsMakeRetriesSafe() {
     Setup s = setup();
     RegisterDatasetRequest req = RegisterDatasetRequest.newBuilder().setName("ds-retry")

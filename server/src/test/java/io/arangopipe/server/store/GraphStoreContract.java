@@ -284,6 +284,75 @@ public abstract class GraphStoreContract {
     })).isInstanceOf(AlreadyExistsException.class);
   }
 
+  @Test
+  void bulkInsertsAreAllOrNoneAndReportTheFirstConflict() {
+    insert(vertex("things", "x", "named", "p", doc()));
+    EntityId a = new EntityId("things", "a");
+    EntityId x = new EntityId("things", "x");
+    store.write(tx -> {
+      tx.insertEdge(edge("ex", x, x));
+      return null;
+    });
+    // In one unit of work: each failed bulk insert leaves nothing, and the unit goes on.
+    store.write(tx -> {
+      assertThatThrownBy(() -> tx.insertVertices(List.of(vertex("things", "a", null, "p", doc()),
+          vertex("things", "x", null, "p", doc()), vertex("things", "b", "named", "p", doc()))))
+          .isInstanceOf(AlreadyExistsException.class)
+          .satisfies(e -> assertThat(((AlreadyExistsException) e).existingId()).isEqualTo("things/x"));
+      assertThatThrownBy(() -> tx.insertVertices(List.of(vertex("things", "a", null, "p", doc()),
+          vertex("things", "b", "named", "p", doc()))))
+          .isInstanceOf(AlreadyExistsException.class)
+          .satisfies(e -> assertThat(((AlreadyExistsException) e).existingId()).isEqualTo("things/x"));
+      assertThatThrownBy(() -> tx.insertVertices(List.of(vertex("things", "a", null, "p", doc()),
+          vertex("nope", "b", null, "p", doc())))).isInstanceOf(NotFoundException.class);
+      assertThat(tx.vertex(a)).isEmpty();
+      assertThatThrownBy(() -> tx.insertEdges(List.of(edge("e1", a, a), edge("e2", x, x))))
+          .isInstanceOf(AlreadyExistsException.class)
+          .satisfies(e -> assertThat(((AlreadyExistsException) e).existingId()).isEqualTo("links/ex"));
+      assertThatThrownBy(() -> tx.insertEdges(List.of(edge("e1", a, a), edge("ex", a, x))))
+          .isInstanceOf(AlreadyExistsException.class)
+          .satisfies(e -> assertThat(((AlreadyExistsException) e).existingId()).isEqualTo("links/ex"));
+      assertThat(tx.edge(new EntityId("links", "e1"))).isEmpty();
+      List<VertexDoc> many = new ArrayList<>();
+      List<EdgeDoc> edges = new ArrayList<>();
+      for (int i = 0; i < 203; i++) { // several statements' worth
+        many.add(vertex("things", "m" + i, null, "p", doc("i", (long) i)));
+        edges.add(edge("l" + i, x, new EntityId("things", "m" + i)));
+      }
+      tx.insertVertices(many);
+      tx.insertEdges(edges);
+      return null;
+    });
+    assertThat(vertexAt(a)).isEmpty();
+    assertThat(count("things")).isEqualTo(204);
+    assertThat(vertexAt(new EntityId("things", "m202")).orElseThrow().doc()).containsEntry("i", 202L);
+    assertThat(edgesOf(List.of(x), true, 1000)).hasSize(204);
+  }
+
+  @Test
+  void typeChangesThatRollBackAreNotSeenLater() {
+    insert(vertex("others", "a", null, "", doc()));
+    assertThatThrownBy(() -> store.write(tx -> {
+      tx.putCollection(CollectionDef.vertex("late", false));
+      tx.insertVertex(vertex("late", "a", null, "", doc()));
+      throw new FailedPreconditionException("NOPE", "changed my mind");
+    })).isInstanceOf(FailedPreconditionException.class);
+    assertThatThrownBy(() -> insert(vertex("late", "b", null, "", doc()))).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> store.write(tx -> {
+      tx.dropCollection("others");
+      throw new FailedPreconditionException("NOPE", "changed my mind");
+    })).isInstanceOf(FailedPreconditionException.class);
+    insert(vertex("others", "b", null, "", doc()));
+    store.write(tx -> tx.dropCollection("others"));
+    assertThatThrownBy(() -> insert(vertex("others", "c", null, "", doc()))).isInstanceOf(NotFoundException.class);
+    store.write(tx -> {
+      tx.putCollection(CollectionDef.edge("others", false, CollectionDef.Flow.FORWARD, List.of("things"),
+          List.of("things")));
+      return null;
+    });
+    assertThatThrownBy(() -> insert(vertex("others", "c", null, "", doc()))).isInstanceOf(NotFoundException.class);
+  }
+
   // ---- collections -------------------------------------------------------------------------------
 
   @Test

@@ -85,6 +85,8 @@ public final class SqliteStore implements GraphStore {
   /** Each connection's prepared statements; a connection and its cache are used by one thread at a time. */
   private final java.util.Map<Connection, StatementCache> readerStatements = new java.util.IdentityHashMap<>();
   private StatementCache writerStatements;
+  /** The writer's collection definitions; cleared on every rollback. */
+  private final CollectionCache writerCollections = new CollectionCache();
   private final BlockingQueue<Task<?>> queue;
   private final Options options;
   private final Thread writerThread;
@@ -160,6 +162,8 @@ public final class SqliteStore implements GraphStore {
     cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
     cfg.setBusyTimeout(10_000);
     cfg.setReadOnly(readOnly);
+    // Nothing reads generated keys; left on, sqlite-jdbc runs a query after every INSERT to fetch them.
+    cfg.setGetGeneratedKeys(false);
     return cfg.createConnection("jdbc:sqlite:" + file);
   }
 
@@ -242,21 +246,9 @@ public final class SqliteStore implements GraphStore {
 
   @Override
   public <T> T write(WriteWork<T> work) {
-    Task<T> task = new Task<>(work, options.cancellation().current());
-    lifecycle.readLock().lock();
+    CompletableFuture<T> done = writeAsync(work);
     try {
-      if (closing) {
-        throw new UnavailableException("the store is shutting down");
-      }
-      if (!queue.offer(task)) {
-        throw new UnavailableException("the write queue is full (" + options.queueCapacity()
-            + " writes waiting); retry with backoff");
-      }
-    } finally {
-      lifecycle.readLock().unlock();
-    }
-    try {
-      return task.done.join();
+      return done.join();
     } catch (CompletionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException r) {
@@ -265,6 +257,24 @@ public final class SqliteStore implements GraphStore {
       }
       throw new IllegalStateException(cause);
     }
+  }
+
+  @Override
+  public <T> CompletableFuture<T> writeAsync(WriteWork<T> work) {
+    Task<T> task = new Task<>(work, options.cancellation().current());
+    lifecycle.readLock().lock();
+    try {
+      if (closing) {
+        return CompletableFuture.failedFuture(new UnavailableException("the store is shutting down"));
+      }
+      if (!queue.offer(task)) {
+        return CompletableFuture.failedFuture(new UnavailableException("the write queue is full ("
+            + options.queueCapacity() + " writes waiting); retry with backoff"));
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    return task.done;
   }
 
   private void writerLoop() {
@@ -330,17 +340,19 @@ public final class SqliteStore implements GraphStore {
     }
     s.execute("SAVEPOINT unit");
     try {
-      t.result = t.work.run(new SqliteTx(writerStatements, true));
+      t.result = t.work.run(new SqliteTx(writerStatements, true, writerCollections));
       s.execute("RELEASE unit");
     } catch (SqliteFailure e) {
       throw e;
     } catch (StoreException e) {
       t.error = e;
+      writerCollections.clear();
       s.execute("ROLLBACK TO unit");
       s.execute("RELEASE unit");
     } catch (RuntimeException e) {
       log.error("bug: a write failed unexpectedly and was rolled back", e);
       t.error = e;
+      writerCollections.clear();
       s.execute("ROLLBACK TO unit");
       s.execute("RELEASE unit");
     }
@@ -356,6 +368,7 @@ public final class SqliteStore implements GraphStore {
   }
 
   private void rollbackQuietly() {
+    writerCollections.clear();
     try (Statement s = writer.createStatement()) {
       s.execute("ROLLBACK");
     } catch (SQLException ignored) {

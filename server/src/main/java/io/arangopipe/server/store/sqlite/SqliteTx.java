@@ -48,18 +48,41 @@ final class SqliteTx implements WriteTx {
       "collection, key, name, project, doc, create_time, update_time, creator";
   private static final String EDGE_COLUMNS = "collection, key, from_id, to_id, doc, create_time, creator";
 
+  /** Rows per multi-row INSERT: the largest power of two at most this, then smaller ones for the rest. */
+  private static final int MAX_ROWS_PER_INSERT = 64;
+
   private final StatementCache statements;
   private final boolean writable;
+  /** The writer's collection definitions (null in read-only transactions, which read the table). */
+  private final CollectionCache collectionCache;
 
   SqliteTx(StatementCache statements, boolean writable) {
+    this(statements, writable, null);
+  }
+
+  SqliteTx(StatementCache statements, boolean writable, CollectionCache collectionCache) {
     this.statements = statements;
     this.writable = writable;
+    this.collectionCache = collectionCache;
   }
 
   // ---- reads -------------------------------------------------------------------------------------
 
   @Override
   public Optional<CollectionDef> collection(String name) {
+    if (collectionCache != null) {
+      CollectionDef cached = collectionCache.get(name);
+      if (cached != null) {
+        return Optional.of(cached);
+      }
+      Optional<CollectionDef> def = readCollection(name);
+      def.ifPresent(collectionCache::put);
+      return def;
+    }
+    return readCollection(name);
+  }
+
+  private Optional<CollectionDef> readCollection(String name) {
     return query("SELECT name, kind, builtin, flow, from_types, to_types FROM collections WHERE name = ?",
         List.of(name), SqliteTx::collectionDef).stream().findFirst();
   }
@@ -81,6 +104,18 @@ final class SqliteTx implements WriteTx {
   public Optional<VertexDoc> vertex(EntityId id) {
     return query("SELECT " + VERTEX_COLUMNS + " FROM vertices WHERE collection = ? AND key = ?",
         List.of(id.collection(), id.key()), SqliteTx::vertexDoc).stream().findFirst();
+  }
+
+  @Override
+  public Optional<String> projectOf(EntityId id) {
+    return query("SELECT project FROM vertices WHERE collection = ? AND key = ?",
+        List.of(id.collection(), id.key()), r -> r.getString(1)).stream().findFirst();
+  }
+
+  @Override
+  public Optional<String> keyOfNamed(String collection, String name, String project) {
+    return query("SELECT key FROM vertices WHERE collection = ? AND name = ? AND project = ?",
+        List.of(collection, name, project), r -> r.getString(1)).stream().findFirst();
   }
 
   @Override
@@ -531,23 +566,128 @@ final class SqliteTx implements WriteTx {
   public void insertVertex(VertexDoc v) {
     requireWritable();
     requireCollection(v.id().collection(), CollectionDef.Kind.VERTEX);
+    // The single writer makes checking first redundant: insert, and only when a unique index refuses the
+    // row find out which document is in the way (the same checks, in the same order, as before).
+    if (!insertRow(INSERT_VERTEX + VERTEX_ROW, vertexParams(v))) {
+      throw vertexConflict(v);
+    }
+  }
+
+  private static final String INSERT_VERTEX = "INSERT INTO vertices(" + VERTEX_COLUMNS + ") VALUES ";
+  private static final String VERTEX_ROW = "(?, ?, ?, ?, ?, ?, ?, ?)";
+  private static final String INSERT_EDGE = "INSERT INTO edges(" + EDGE_COLUMNS + ") VALUES ";
+  private static final String EDGE_ROW = "(?, ?, ?, ?, ?, ?, ?)";
+
+  private static List<Object> vertexParams(VertexDoc v) {
+    return params(v.id().collection(), v.id().key(), v.name(), v.project(), Json.write(v.doc()),
+        micros(v.createTime()), micros(v.updateTime()), v.creator());
+  }
+
+  private static List<Object> edgeParams(EdgeDoc e) {
+    return params(e.id().collection(), e.id().key(), e.from().toString(), e.to().toString(),
+        e.doc().isEmpty() ? "{}" : Json.write(e.doc()), micros(e.createTime()), e.creator());
+  }
+
+  /** What is in the way of a vertex a unique index refused. */
+  private RuntimeException vertexConflict(VertexDoc v) {
     if (vertex(v.id()).isPresent()) {
-      throw new AlreadyExistsException(v.id().toString(), "a document with id " + v.id() + " already exists");
+      return new AlreadyExistsException(v.id().toString(), "a document with id " + v.id() + " already exists");
     }
     if (v.name() != null) {
       List<String> clash = query("SELECT key FROM vertices WHERE collection = ? AND name = ? AND project = ?",
           List.of(v.id().collection(), v.name(), v.project()), r -> r.getString(1));
       if (!clash.isEmpty()) {
         String existing = new EntityId(v.id().collection(), clash.get(0)).toString();
-        throw new AlreadyExistsException(existing, v.id().collection() + " named \"" + v.name() + "\""
+        return new AlreadyExistsException(existing, v.id().collection() + " named \"" + v.name() + "\""
             + (v.project().isEmpty() ? "" : " in project \"" + v.project() + "\"") + " already exists: " + existing);
       }
     }
-    update("INSERT INTO vertices(" + VERTEX_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        params(v.id().collection(), v.id().key(), v.name(), v.project(), Json.write(v.doc()),
-            micros(v.createTime()), micros(v.updateTime()), v.creator()));
+    return new SqliteFailure(new SQLException("a unique index refused " + v.id() + " but nothing is in its way"));
   }
 
+  /** What is in the way of an edge a unique index refused. */
+  private RuntimeException edgeConflict(EdgeDoc e) {
+    if (edge(e.id()).isPresent()) {
+      return new AlreadyExistsException(e.id().toString(), "an edge with id " + e.id() + " already exists");
+    }
+    Optional<EdgeDoc> same = edgeBetween(e.id().collection(), e.from(), e.to());
+    if (same.isPresent()) {
+      return new AlreadyExistsException(same.get().id().toString(),
+          "an edge of " + e.id().collection() + " from " + e.from() + " to " + e.to() + " already exists");
+    }
+    return new SqliteFailure(new SQLException("a unique index refused " + e.id() + " but nothing is in its way"));
+  }
+
+  @Override
+  public void insertVertices(List<VertexDoc> vs) {
+    requireWritable();
+    for (VertexDoc v : vs) {
+      requireCollection(v.id().collection(), CollectionDef.Kind.VERTEX);
+    }
+    List<List<Object>> rows = new ArrayList<>(vs.size());
+    for (VertexDoc v : vs) {
+      rows.add(vertexParams(v));
+    }
+    insertAllOrNone(INSERT_VERTEX, VERTEX_ROW, rows, () -> {
+      for (VertexDoc v : vs) {
+        insertVertex(v);
+      }
+    });
+  }
+
+  @Override
+  public void insertEdges(List<EdgeDoc> es) {
+    requireWritable();
+    for (EdgeDoc e : es) {
+      requireCollection(e.id().collection(), CollectionDef.Kind.EDGE);
+    }
+    List<List<Object>> rows = new ArrayList<>(es.size());
+    for (EdgeDoc e : es) {
+      rows.add(edgeParams(e));
+    }
+    insertAllOrNone(INSERT_EDGE, EDGE_ROW, rows, () -> {
+      for (EdgeDoc e : es) {
+        insertEdge(e);
+      }
+    });
+  }
+
+  /**
+   * Inserts the rows with multi-row INSERTs inside a savepoint. If a unique index refuses one, everything
+   * is undone and {@code oneByOne} runs, which throws the exception of the first row in the way; that is
+   * undone too, so either every row is inserted or none.
+   */
+  private void insertAllOrNone(String insert, String row, List<List<Object>> rows, Runnable oneByOne) {
+    if (rows.isEmpty()) {
+      return;
+    }
+    update("SAVEPOINT bulk", List.of());
+    boolean ok = true;
+    int i = 0;
+    while (i < rows.size() && ok) {
+      int n = MAX_ROWS_PER_INSERT;
+      while (n > rows.size() - i) {
+        n >>= 1;
+      }
+      List<Object> params = new ArrayList<>(n * rows.get(0).size());
+      for (int j = i; j < i + n; j++) {
+        params.addAll(rows.get(j));
+      }
+      ok = insertRow(insert + String.join(", ", java.util.Collections.nCopies(n, row)), params);
+      i += n;
+    }
+    if (!ok) {
+      update("ROLLBACK TO bulk", List.of());
+      try {
+        oneByOne.run();
+      } catch (RuntimeException e) {
+        update("ROLLBACK TO bulk", List.of());
+        update("RELEASE bulk", List.of());
+        throw e;
+      }
+    }
+    update("RELEASE bulk", List.of());
+  }
   @Override
   public void replaceVertex(VertexDoc v) {
     requireWritable();
@@ -562,22 +702,17 @@ final class SqliteTx implements WriteTx {
   public void insertEdge(EdgeDoc e) {
     requireWritable();
     requireCollection(e.id().collection(), CollectionDef.Kind.EDGE);
-    if (edge(e.id()).isPresent()) {
-      throw new AlreadyExistsException(e.id().toString(), "an edge with id " + e.id() + " already exists");
+    if (!insertRow(INSERT_EDGE + EDGE_ROW, edgeParams(e))) {
+      throw edgeConflict(e);
     }
-    Optional<EdgeDoc> same = edgeBetween(e.id().collection(), e.from(), e.to());
-    if (same.isPresent()) {
-      throw new AlreadyExistsException(same.get().id().toString(),
-          "an edge of " + e.id().collection() + " from " + e.from() + " to " + e.to() + " already exists");
-    }
-    update("INSERT INTO edges(" + EDGE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
-        params(e.id().collection(), e.id().key(), e.from().toString(), e.to().toString(), Json.write(e.doc()),
-            micros(e.createTime()), e.creator()));
   }
 
   @Override
   public void putCollection(CollectionDef d) {
     requireWritable();
+    if (collectionCache != null) {
+      collectionCache.clear();
+    }
     update("INSERT INTO collections(name, kind, builtin, flow, from_types, to_types, ordinal)"
             + " VALUES (?, ?, ?, ?, ?, ?, (SELECT coalesce(max(ordinal), 0) + 1 FROM collections))"
             + " ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, builtin = excluded.builtin,"
@@ -589,6 +724,9 @@ final class SqliteTx implements WriteTx {
   @Override
   public long dropCollection(String name) {
     requireWritable();
+    if (collectionCache != null) {
+      collectionCache.clear();
+    }
     long n = update("DELETE FROM vertices WHERE collection = ?", params(name));
     n += update("DELETE FROM edges WHERE collection = ?", params(name));
     update("DELETE FROM collections WHERE name = ?", params(name));
@@ -648,6 +786,30 @@ final class SqliteTx implements WriteTx {
       statements.evict(sql);
       throw new SqliteFailure(e);
     }
+  }
+
+  /**
+   * Runs an INSERT; false (and nothing inserted) when a PRIMARY KEY or UNIQUE constraint refuses it. The
+   * failed statement alone is undone (SQLite's default ABORT); the transaction goes on.
+   */
+  private boolean insertRow(String sql, List<?> params) {
+    try {
+      PreparedStatement p = statements.get(sql);
+      bind(p, params);
+      p.executeUpdate();
+      return true;
+    } catch (SQLException e) {
+      if (e instanceof org.sqlite.SQLiteException se && isUniqueViolation(se.getResultCode())) {
+        return false;
+      }
+      statements.evict(sql);
+      throw new SqliteFailure(e);
+    }
+  }
+
+  private static boolean isUniqueViolation(org.sqlite.SQLiteErrorCode code) {
+    return code == org.sqlite.SQLiteErrorCode.SQLITE_CONSTRAINT_PRIMARYKEY
+        || code == org.sqlite.SQLiteErrorCode.SQLITE_CONSTRAINT_UNIQUE;
   }
 
   private int update(String sql, List<?> params) {
