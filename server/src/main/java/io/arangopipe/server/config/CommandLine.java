@@ -119,15 +119,7 @@ public final class CommandLine implements Callable<ServerConfig> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--auth must be auto, on or off (got \"" + auth + "\")");
     }
-    String token = System.getenv("ARANGOPIPE_ADMIN_TOKEN");
-    if (adminTokenFile != null) {
-      try {
-        token = java.nio.file.Files.readString(adminTokenFile).strip();
-      } catch (java.io.IOException e) {
-        throw new IllegalArgumentException("--admin-token-file " + adminTokenFile + " cannot be read: "
-            + e.getMessage());
-      }
-    }
+    String token = Secrets.read(adminTokenFile, "ARANGOPIPE_ADMIN_TOKEN", "--admin-token-file");
     if (token != null && token.isBlank()) {
       token = null;
     }

@@ -117,15 +117,7 @@ public final class StoreOptions {
       throw new IllegalArgumentException("--store arangodb needs --arangodb-endpoints (or ARANGOPIPE_ARANGODB_ENDPOINTS),"
           + " e.g. http://localhost:8529");
     }
-    String password = System.getenv("ARANGOPIPE_ARANGODB_PASSWORD");
-    if (arangoPasswordFile != null) {
-      try {
-        password = java.nio.file.Files.readString(arangoPasswordFile).strip();
-      } catch (java.io.IOException e) {
-        throw new IllegalArgumentException("--arangodb-password-file " + arangoPasswordFile + " cannot be read: "
-            + e.getMessage());
-      }
-    }
+    String password = Secrets.read(arangoPasswordFile, "ARANGOPIPE_ARANGODB_PASSWORD", "--arangodb-password-file");
     boolean http2;
     switch (arangoProtocol.toLowerCase(java.util.Locale.ROOT)) {
       case "http2" -> http2 = true;

@@ -225,7 +225,7 @@ public final class Validate {
   }
 
   /** The value, shortened and with control characters escaped, for messages. */
-  static String printable(String value) {
+  public static String printable(String value) {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < value.length() && b.length() < 80; i++) {
       char ch = value.charAt(i);

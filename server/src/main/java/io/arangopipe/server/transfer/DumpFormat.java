@@ -483,18 +483,6 @@ public final class DumpFormat {
 
   /** A value for a message: at most 80 characters, control characters escaped. */
   static String printable(String value) {
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < value.length() && b.length() < 80; i++) {
-      char ch = value.charAt(i);
-      if (Character.isISOControl(ch)) {
-        b.append(String.format("\\u%04x", (int) ch));
-      } else {
-        b.append(ch);
-      }
-    }
-    if (b.length() >= 80) {
-      b.append("...");
-    }
-    return b.toString();
+    return io.arangopipe.server.core.Validate.printable(value);
   }
 }
