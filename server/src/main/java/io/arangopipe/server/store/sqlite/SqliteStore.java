@@ -47,34 +47,60 @@ import org.sqlite.SQLiteConfig;
  *
  * <p>Reads use a pool of read-only connections, each in a deferred transaction, so they see one
  * snapshot and never block the writer.
+ *
+ * <p>Checkpoints (copying committed WAL pages back into the database file) run on their own thread and
+ * connection, {@code PASSIVE}, so they never block the writer: the writer does not stop to copy pages.
+ * Only a {@code PASSIVE} checkpoint lets SQLite start the WAL over from its beginning, and only at a moment
+ * when every frame is copied, which a busy writer never leaves to another connection; so once the WAL is
+ * longer than {@link Options#walRestartPages} the writer's own automatic checkpoint copies the few frames
+ * the checkpointer has not yet copied, and its next transaction restarts the WAL. The WAL file stays near
+ * that size.
  */
 public final class SqliteStore implements GraphStore {
 
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
 
-  /** Tunables. */
+  /**
+   * Tunables.
+   *
+   * @param walRestartPages WAL length (in 4 KiB pages) at which the writer finishes the checkpoint and the
+   *     WAL starts over: 16,384 pages, 64 MiB, by default
+   */
   public record Options(int readers, int maxBatch, int queueCapacity, Cancellation cancellation,
-      MeterRegistry metrics) {
+      MeterRegistry metrics, int walRestartPages) {
     public static Options defaults() {
       return new Options(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 256, 10_000,
-          Cancellation.NEVER, new CompositeMeterRegistry());
+          Cancellation.NEVER, new CompositeMeterRegistry(), 16_384);
     }
 
     public Options withCancellation(Cancellation c) {
-      return new Options(readers, maxBatch, queueCapacity, c, metrics);
+      return new Options(readers, maxBatch, queueCapacity, c, metrics, walRestartPages);
     }
 
     public Options withMaxBatch(int n) {
-      return new Options(readers, n, queueCapacity, cancellation, metrics);
+      return new Options(readers, n, queueCapacity, cancellation, metrics, walRestartPages);
     }
 
     public Options withMetrics(MeterRegistry m) {
-      return new Options(readers, maxBatch, queueCapacity, cancellation, m);
+      return new Options(readers, maxBatch, queueCapacity, cancellation, m, walRestartPages);
+    }
+
+    public Options withWalRestartPages(int pages) {
+      return new Options(readers, maxBatch, queueCapacity, cancellation, metrics, pages);
     }
   }
 
   /** How many SQLite virtual-machine steps run between two cancellation checks. */
   private static final int CANCEL_CHECK_STEPS = 10_000;
+
+  /**
+   * The writer's page cache (KiB). Every LogRun touches a dozen index pages; with SQLite's default 2 MiB
+   * the writer read most of them back from the file each time (one {@code pread} per page).
+   */
+  private static final int WRITER_CACHE_KIB = 64 * 1024;
+
+  /** How often the checkpointer copies what the writer committed since its last run. */
+  private static final long CHECKPOINT_INTERVAL_MS = 50;
 
   private final Path file;
   private final FileChannel lockChannel;
@@ -90,6 +116,9 @@ public final class SqliteStore implements GraphStore {
   private final BlockingQueue<Task<?>> queue;
   private final Options options;
   private final Thread writerThread;
+  private final Connection checkpointer;
+  private final Thread checkpointerThread;
+  private final Counter checkpointFailures;
   private final DistributionSummary batchSizes;
   private final Timer commits;
   private final Counter failedBatches;
@@ -115,6 +144,8 @@ public final class SqliteStore implements GraphStore {
     }
     this.lock = l;
     this.writer = connect(false);
+    pragmas(writer, "PRAGMA cache_size = -" + WRITER_CACHE_KIB,
+        "PRAGMA wal_autocheckpoint = " + Math.max(1, options.walRestartPages()));
     SqliteSchema.migrate(writer);
     this.writerStatements = new StatementCache(writer);
     this.readers = new ArrayBlockingQueue<>(options.readers());
@@ -135,9 +166,15 @@ public final class SqliteStore implements GraphStore {
         .description("write batches SQLite could not commit").register(m);
     Gauge.builder("arangopipe.store.write.queue", queue, BlockingQueue::size)
         .description("writes waiting for the writer thread").register(m);
+    this.checkpointFailures = Counter.builder("arangopipe.store.checkpoint.failures")
+        .description("background WAL checkpoints that failed (retried at the next interval)").register(m);
+    this.checkpointer = connect(false);
     this.writerThread = new Thread(this::writerLoop, "arangopipe-sqlite-writer");
     writerThread.setDaemon(false);
     writerThread.start();
+    this.checkpointerThread = new Thread(this::checkpointLoop, "arangopipe-checkpointer");
+    checkpointerThread.setDaemon(true);
+    checkpointerThread.start();
   }
 
   /**
@@ -164,7 +201,18 @@ public final class SqliteStore implements GraphStore {
     cfg.setReadOnly(readOnly);
     // Nothing reads generated keys; left on, sqlite-jdbc runs a query after every INSERT to fetch them.
     cfg.setGetGeneratedKeys(false);
+    // Savepoint and statement journals stay in memory instead of spilling to temporary files.
+    cfg.setTempStore(SQLiteConfig.TempStore.MEMORY);
     return cfg.createConnection("jdbc:sqlite:" + file);
+  }
+
+  /** Runs PRAGMA statements (constants of this class) on a connection just opened. */
+  private static void pragmas(Connection c, String... pragmas) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      for (String p : pragmas) {
+        s.execute(p);
+      }
+    }
   }
 
   @Override
@@ -338,10 +386,10 @@ public final class SqliteStore implements GraphStore {
       t.error = new UnavailableException("the call was cancelled before it was written; nothing was written");
       return;
     }
-    s.execute("SAVEPOINT unit");
+    writerStatements.get("SAVEPOINT unit").execute();
     try {
       t.result = t.work.run(new SqliteTx(writerStatements, true, writerCollections));
-      s.execute("RELEASE unit");
+      writerStatements.get("RELEASE unit").execute();
     } catch (SqliteFailure e) {
       throw e;
     } catch (StoreException e) {
@@ -355,6 +403,33 @@ public final class SqliteStore implements GraphStore {
       writerCollections.clear();
       s.execute("ROLLBACK TO unit");
       s.execute("RELEASE unit");
+    }
+  }
+
+  /**
+   * The checkpointer: every {@link #CHECKPOINT_INTERVAL_MS} a {@code PASSIVE} checkpoint copies what the
+   * writer committed since. Failures (a full disk, an I/O error) are counted, logged at most once a minute,
+   * and retried at the next interval: the committed data is safe in the WAL meanwhile.
+   */
+  private void checkpointLoop() {
+    long lastLogged = 0;
+    while (!closing) {
+      try {
+        Thread.sleep(CHECKPOINT_INTERVAL_MS);
+      } catch (InterruptedException e) {
+        return;
+      }
+      try (Statement s = checkpointer.createStatement()) {
+        s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)").close();
+      } catch (SQLException e) {
+        checkpointFailures.increment();
+        long now = System.nanoTime();
+        if (now - lastLogged > TimeUnit.MINUTES.toNanos(1)) {
+          lastLogged = now;
+          log.warn("a background checkpoint of {} failed ({}); writes are safe in the WAL, retrying", file,
+              e.getMessage());
+        }
+      }
     }
   }
 
@@ -414,9 +489,12 @@ public final class SqliteStore implements GraphStore {
     }
     try {
       writerThread.join();
+      checkpointerThread.interrupt();
+      checkpointerThread.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    closeQuietly(checkpointer);
     for (Connection c : allReaders) {
       readerStatements.get(c).close();
       closeQuietly(c);

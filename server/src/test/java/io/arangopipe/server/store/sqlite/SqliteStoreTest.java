@@ -80,6 +80,54 @@ class SqliteStoreTest extends GraphStoreContract {
   }
 
   @Test
+  void theWalStaysNearItsRestartSizeUnderContinuousWritesAndEveryWriteIsKept() throws Exception {
+    store.close();
+    int restartPages = 256; // 1 MiB instead of 64 MiB
+    // Small transactions (16 writes of one 2 KB row each), as under many concurrent callers.
+    store = SqliteStore.open(dir, SqliteStore.Options.defaults().withWalRestartPages(restartPages).withMaxBatch(16));
+    store.write(tx -> {
+      tx.putCollection(io.arangopipe.server.store.CollectionDef.vertex("bulk", false));
+      return null;
+    });
+    String padding = "x".repeat(2_000);
+    int writes = 16_000;
+    java.util.List<java.util.concurrent.CompletableFuture<Object>> pending = new java.util.ArrayList<>();
+    for (int i = 0; i < writes; i++) { // about 40 MiB of pages through the WAL, without pause
+      int k = i;
+      pending.add(store.writeAsync(tx -> {
+        java.time.Instant t = java.time.Instant.now();
+        tx.insertVertex(new io.arangopipe.server.store.VertexDoc(
+            new io.arangopipe.server.store.EntityId("bulk", String.format("k%06d", k)), null, "",
+            java.util.Map.of("i", (long) k, "pad", padding), t, t, "t"));
+        return null;
+      }));
+      if (pending.size() >= 5_000) { // within the write queue's capacity
+        pending.forEach(java.util.concurrent.CompletableFuture::join);
+        pending.clear();
+      }
+    }
+    pending.forEach(java.util.concurrent.CompletableFuture::join);
+    long db = java.nio.file.Files.size(dir.resolve("arangopipe.db"));
+    long wal = java.nio.file.Files.size(dir.resolve("arangopipe.db-wal"));
+    // Without the restart the WAL would hold every page written (more than the database itself).
+    assertThat(db).isGreaterThan(30L << 20);
+    assertThat(wal).isLessThan(db / 4);
+    long n = store.read(tx -> tx.count("bulk"));
+    assertThat(n).isEqualTo(writes);
+    store.close();
+    store = null;
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("arangopipe.db"));
+        Statement s = c.createStatement()) {
+      try (ResultSet r = s.executeQuery("PRAGMA integrity_check")) {
+        assertThat(r.getString(1)).isEqualTo("ok");
+      }
+      try (ResultSet r = s.executeQuery("SELECT count(*) FROM vertices WHERE collection = 'bulk'")) {
+        assertThat(r.getLong(1)).isEqualTo(writes);
+      }
+    }
+  }
+
+  @Test
   void refusesADataFolderFromANewerRelease() throws Exception {
     store.close();
     store = null;
