@@ -425,6 +425,17 @@ public final class MetadataCore {
     }
   }
 
+  /** {@link #requireReadable(Principal, ReadTx, EntityId, String)} with the projects already read. */
+  private static void requireReadable(Principal who, Map<EntityId, String> projects, EntityId id, String field) {
+    String project = projects.get(id);
+    if (project == null) {
+      throw new NotFoundException(id.toString(), field + ": " + id + " does not exist");
+    }
+    if (!who.canRead(project)) {
+      who.requireRead(project, field + " " + id);
+    }
+  }
+
   private static VertexDoc requireVertex(ReadTx tx, EntityId id, String field) {
     return tx.vertex(id).orElseThrow(() -> new NotFoundException(id.toString(),
         field + ": " + id + " does not exist"));
@@ -555,12 +566,21 @@ public final class MetadataCore {
     return writeAsync(idem, runCodec, tx -> {
       String key = runKey == null ? keys.next() : runKey;
       requireProject(tx, project, "project");
-      requireReadable(who, tx, model, "model_id");
+      List<EntityId> refs = new ArrayList<>(3);
+      refs.add(model);
       if (dataset != null) {
-        requireReadable(who, tx, dataset, "dataset_id");
+        refs.add(dataset);
       }
       if (featureset != null) {
-        requireReadable(who, tx, featureset, "featureset_id");
+        refs.add(featureset);
+      }
+      Map<EntityId, String> projects = tx.projectsOf(refs);
+      requireReadable(who, projects, model, "model_id");
+      if (dataset != null) {
+        requireReadable(who, projects, dataset, "dataset_id");
+      }
+      if (featureset != null) {
+        requireReadable(who, projects, featureset, "featureset_id");
       }
       Instant now = now();
       Instant startTime = start == null ? now : start;
@@ -581,7 +601,8 @@ public final class MetadataCore {
       Map<String, Object> perf = withRunId("dev_perf", spec.devPerf(), key);
 
       EntityId runId = new EntityId(RUN, key);
-      Optional<VertexDoc> existing = tx.vertex(runId);
+      // A key this server just generated is new: only a caller's run_id can have been logged before.
+      Optional<VertexDoc> existing = runKey == null ? Optional.empty() : tx.vertex(runId);
       if (existing.isPresent()) {
         RunView old = loadRun(tx, existing.get());
         Map<String, Object> oldDoc = new LinkedHashMap<>(old.run().doc());

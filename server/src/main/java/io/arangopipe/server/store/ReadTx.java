@@ -32,6 +32,18 @@ public interface ReadTx {
     return vertex(id).map(VertexDoc::project);
   }
 
+  /**
+   * {@link #projectOf} for several vertices at once, in one query where the store can: the project of each
+   * id that exists; ids that do not exist are absent from the answer.
+   */
+  default java.util.Map<EntityId, String> projectsOf(java.util.Collection<EntityId> ids) {
+    java.util.Map<EntityId, String> out = new java.util.HashMap<>();
+    for (EntityId id : ids) {
+      projectOf(id).ifPresent(p -> out.put(id, p));
+    }
+    return out;
+  }
+
   /** The key of the vertex of {@code collection} with this name in {@code project}, if there is one. */
   default Optional<String> keyOfNamed(String collection, String name, String project) {
     return findVertices(new VertexQuery(collection, List.of(new Condition(new Field.Name(), name),

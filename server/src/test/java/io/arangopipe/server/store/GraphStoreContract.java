@@ -100,6 +100,29 @@ public abstract class GraphStoreContract {
   }
 
   @Test
+  void projectsOfAnswersForTheVerticesThatExistInOneCall() {
+    List<VertexDoc> vs = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      vs.add(vertex(i % 2 == 0 ? "things" : "others", "p" + i, null, i % 3 == 0 ? "" : "proj" + (i % 3),
+          doc("i", (long) i)));
+    }
+    insert(vs.toArray(VertexDoc[]::new));
+    List<EntityId> ids = new ArrayList<>(vs.stream().map(VertexDoc::id).toList());
+    ids.add(new EntityId("things", "absent"));
+    ids.add(new EntityId("no_such_collection", "p1"));
+    ids.add(new EntityId("others", "p0")); // p0 is in things, not others
+    Map<EntityId, String> got = store.read(tx -> tx.projectsOf(ids));
+    assertThat(got).hasSize(600);
+    for (VertexDoc v : vs) {
+      assertThat(got).containsEntry(v.id(), v.project());
+    }
+    assertThat(got).doesNotContainKeys(new EntityId("things", "absent"), new EntityId("no_such_collection", "p1"),
+        new EntityId("others", "p0"));
+    Map<EntityId, String> none = store.read(tx -> tx.projectsOf(List.of()));
+    assertThat(none).isEmpty();
+  }
+
+  @Test
   void missingVertexIsEmptyNotAnError() {
     assertThat(vertexAt(new EntityId("things", "nope"))).isEmpty();
     assertThat(vertexAt(new EntityId("no_such_collection", "x"))).isEmpty();
@@ -282,6 +305,26 @@ public abstract class GraphStoreContract {
       tx.insertEdge(edge("e1", b, a));
       return null;
     })).isInstanceOf(AlreadyExistsException.class);
+  }
+
+  @Test
+  void aBulkInsertRefusedInALaterStatementLeavesNothing() {
+    insert(vertex("things", "c150", null, "p", doc()));
+    List<VertexDoc> many = new ArrayList<>();
+    for (int i = 0; i < 203; i++) { // 128 + 64 + 8 + 2 + 1 rows: the conflict is in the second statement
+      many.add(vertex("things", "c" + i, null, "p", doc("i", (long) i)));
+    }
+    store.write(tx -> {
+      assertThatThrownBy(() -> tx.insertVertices(many)).isInstanceOf(AlreadyExistsException.class)
+          .satisfies(e -> assertThat(((AlreadyExistsException) e).existingId()).isEqualTo("things/c150"));
+      assertThat(tx.vertex(new EntityId("things", "c0"))).isEmpty();
+      assertThat(tx.vertex(new EntityId("things", "c149"))).isEmpty();
+      assertThat(tx.vertex(new EntityId("things", "c202"))).isEmpty();
+      tx.insertVertex(vertex("things", "after", null, "p", doc())); // the unit of work goes on
+      return null;
+    });
+    assertThat(vertexAt(new EntityId("things", "after"))).isPresent();
+    assertThat(vertexAt(new EntityId("things", "c0"))).isEmpty();
   }
 
   @Test

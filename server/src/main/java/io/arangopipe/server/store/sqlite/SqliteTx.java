@@ -113,6 +113,28 @@ final class SqliteTx implements WriteTx {
   }
 
   @Override
+  public Map<EntityId, String> projectsOf(Collection<EntityId> ids) {
+    Map<EntityId, String> out = new java.util.HashMap<>();
+    List<EntityId> all = List.copyOf(ids);
+    for (int i = 0; i < all.size(); i += CHUNK / 2) {
+      List<EntityId> part = all.subList(i, Math.min(all.size(), i + CHUNK / 2));
+      // Each OR term is a primary-key lookup (SQLite's OR optimisation): one statement for all of them.
+      StringBuilder sql = new StringBuilder("SELECT collection, key, project FROM vertices WHERE ");
+      List<Object> params = new ArrayList<>(2 * part.size());
+      for (int j = 0; j < part.size(); j++) {
+        sql.append(j == 0 ? "" : " OR ").append("(collection = ? AND key = ?)");
+        params.add(part.get(j).collection());
+        params.add(part.get(j).key());
+      }
+      for (Map.Entry<EntityId, String> e : query(sql.toString(), params,
+          r -> Map.entry(new EntityId(r.getString(1), r.getString(2)), r.getString(3)))) {
+        out.put(e.getKey(), e.getValue());
+      }
+    }
+    return out;
+  }
+
+  @Override
   public Optional<String> keyOfNamed(String collection, String name, String project) {
     return query("SELECT key FROM vertices WHERE collection = ? AND name = ? AND project = ?",
         List.of(collection, name, project), r -> r.getString(1)).stream().findFirst();
@@ -653,12 +675,24 @@ final class SqliteTx implements WriteTx {
   }
 
   /**
-   * Inserts the rows with multi-row INSERTs inside a savepoint. If a unique index refuses one, everything
-   * is undone and {@code oneByOne} runs, which throws the exception of the first row in the way; that is
-   * undone too, so either every row is inserted or none.
+   * Inserts the rows with multi-row INSERTs: one statement when they fit (a refused statement undoes
+   * itself), else several inside a savepoint. If a unique index refuses one, everything is undone and
+   * {@code oneByOne} runs, which throws the exception of the first row in the way; that is undone too, so
+   * either every row is inserted or none.
    */
   private void insertAllOrNone(String insert, String row, List<List<Object>> rows, Runnable oneByOne) {
     if (rows.isEmpty()) {
+      return;
+    }
+    if (rows.size() <= MAX_ROWS_PER_INSERT) {
+      // One statement: a refused INSERT undoes itself, so no savepoint is needed unless it is refused.
+      List<Object> params = new ArrayList<>(rows.size() * rows.get(0).size());
+      for (List<Object> r : rows) {
+        params.addAll(r);
+      }
+      if (!insertRow(insert + String.join(", ", java.util.Collections.nCopies(rows.size(), row)), params)) {
+        oneByOneAllOrNone(oneByOne);
+      }
       return;
     }
     update("SAVEPOINT bulk", List.of());
@@ -678,13 +712,22 @@ final class SqliteTx implements WriteTx {
     }
     if (!ok) {
       update("ROLLBACK TO bulk", List.of());
-      try {
-        oneByOne.run();
-      } catch (RuntimeException e) {
-        update("ROLLBACK TO bulk", List.of());
-        update("RELEASE bulk", List.of());
-        throw e;
-      }
+    }
+    update("RELEASE bulk", List.of());
+    if (!ok) {
+      oneByOneAllOrNone(oneByOne);
+    }
+  }
+
+  /** Runs {@code oneByOne} in a savepoint that is rolled back when it throws. */
+  private void oneByOneAllOrNone(Runnable oneByOne) {
+    update("SAVEPOINT bulk", List.of());
+    try {
+      oneByOne.run();
+    } catch (RuntimeException e) {
+      update("ROLLBACK TO bulk", List.of());
+      update("RELEASE bulk", List.of());
+      throw e;
     }
     update("RELEASE bulk", List.of());
   }
