@@ -191,29 +191,60 @@ public final class Validate {
     }
   }
 
-  /** Checks a document's limits; returns it. */
+  /**
+   * Checks a document's limits; returns it. The size is only measured by encoding the document when a
+   * bound computed while checking its depth does not already show it is small enough (the usual case:
+   * encoding every document just to measure it was a visible share of a streamed record's cost).
+   */
   static Map<String, Object> document(String field, Map<String, Object> doc) {
-    depth(field, doc, 1);
-    int size = Json.write(doc).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-    if (size > MAX_DOCUMENT_BYTES) {
-      throw invalid(field, "must be at most " + MAX_DOCUMENT_BYTES + " bytes as JSON (got " + size + ")");
+    long bound = depthAndSizeBound(field, doc, 1);
+    if (bound > MAX_DOCUMENT_BYTES) {
+      int size = Json.write(doc).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      if (size > MAX_DOCUMENT_BYTES) {
+        throw invalid(field, "must be at most " + MAX_DOCUMENT_BYTES + " bytes as JSON (got " + size + ")");
+      }
     }
     return doc;
   }
 
-  private static void depth(String field, Object v, int level) {
+  /** A size bound for values whose JSON length this class does not know: forces the exact measurement. */
+  private static final long UNKNOWN_SIZE = MAX_DOCUMENT_BYTES + 1L;
+
+  /**
+   * Checks the nesting depth, and returns an upper bound of {@code v}'s size as UTF-8 JSON: a string
+   * takes at most 6 bytes per UTF-16 char (a backslash, "u" and four hex digits; UTF-8 needs at most 3),
+   * an integer 20, a floating-point number 32, and the punctuation is counted generously.
+   */
+  static long depthAndSizeBound(String field, Object v, int level) {
     if (level > MAX_DOCUMENT_DEPTH) {
       throw invalid(field, "must be nested at most " + MAX_DOCUMENT_DEPTH + " levels deep");
     }
-    if (v instanceof Map<?, ?> m) {
-      for (Object o : m.values()) {
-        depth(field, o, level + 1);
+    if (v == null) {
+      return 4;
+    } else if (v instanceof Boolean) {
+      return 5;
+    } else if (v instanceof String str) {
+      return 2 + 6L * str.length();
+    } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+      return 20;
+    } else if (v instanceof Double || v instanceof Float) {
+      return 32;
+    } else if (v instanceof Map<?, ?> m) {
+      long n = 2;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        Object key = e.getKey();
+        n += (key instanceof String k ? 2 + 6L * k.length() : UNKNOWN_SIZE) + 2
+            + depthAndSizeBound(field, e.getValue(), level + 1);
       }
+      return n;
     } else if (v instanceof List<?> l) {
+      long n = 2;
       for (Object o : l) {
-        depth(field, o, level + 1);
+        n += 1 + depthAndSizeBound(field, o, level + 1);
       }
+      return n;
     }
+    return UNKNOWN_SIZE;
   }
 
   private static void noControl(String field, String value) {
