@@ -67,7 +67,7 @@ public final class LogRunBenchmark {
       Path out = Paths.get("benchmarks/target/logrun-results.md");
       List<String> serverArgs = new ArrayList<>();
       String serverJvm = "-Xms512m -Xmx1g -XX:+UseParallelGC";
-      List<String> cases = List.of("logrun", "echo", "storage", "mlflow", "lookups");
+      List<String> cases = List.of("logrun", "logrun-auto", "echo", "storage", "mlflow", "lookups");
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         switch (a) {
@@ -111,7 +111,10 @@ public final class LogRunBenchmark {
             --server-jvm "OPTS"        the server JVM's options (-Xms512m -Xmx1g -XX:+UseParallelGC)
             --mlflow URL               an MLflow tracking server to compare with (e.g. http://127.0.0.1:5000)
             --out PATH                 the results table (benchmarks/target/logrun-results.md)
-            --cases LIST               logrun,echo,storage,mlflow,lookups (all); lookups need logrun""");
+            --cases LIST               logrun,logrun-auto,echo,storage,mlflow,lookups (all); lookups need
+                                       logrun. logrun: the client names each run (run_id "r<nonce>-<phase>-
+                                       <thread>-<n>"); logrun-auto: the same LogRun without a run_id, so
+                                       the server assigns one (a time-ordered ULID)""");
     }
   }
 
@@ -160,7 +163,7 @@ public final class LogRunBenchmark {
           runIds.add(new ArrayList<>());
         }
         if (o.cases().contains("logrun")) {
-        results.add(progress(measure("LogRun", c, o.warmupSeconds(), o.seconds(), server, (t, n) -> {
+        results.add(progress(measure(LOGRUN, c, o.warmupSeconds(), o.seconds(), server, (t, n) -> {
           LogRunRequest req = logRun(f, "c" + c, t, n);
           stub(ch, t).logRun(req);
           List<String> mine = runIds.get(t);
@@ -168,6 +171,10 @@ public final class LogRunBenchmark {
             mine.add(req.getRunId());
           }
         })));
+        }
+        if (o.cases().contains("logrun-auto")) {
+          results.add(progress(measure(LOGRUN_AUTO, c, o.warmupSeconds(), o.seconds(), server,
+              (t, n) -> stub(ch, t).logRun(logRun(f, "a" + c, t, n).toBuilder().clearRunId().build()))));
         }
         if (o.cases().contains("echo")) {
         results.add(progress(measure("echo (transport ceiling)", c, o.warmupSeconds(), o.seconds(), server,
@@ -472,6 +479,10 @@ public final class LogRunBenchmark {
         String.format(Locale.ROOT, "%.3f", r.clientCpuMsPerCall()), r.load());
   }
 
+  /** The two LogRun cases: the client names the run, or the server does. */
+  static final String LOGRUN = "LogRun";
+  static final String LOGRUN_AUTO = "LogRun (server-assigned run_id)";
+
   static String table(List<Result> results) {
     StringBuilder b = new StringBuilder();
     b.append("| case | concurrency | calls | calls/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | server CPU ms/call"
@@ -479,13 +490,14 @@ public final class LogRunBenchmark {
     for (Result r : results) {
       b.append(line(r)).append('\n');
     }
-    b.append("\n| concurrency | LogRun/s | p99 ms | ÷ transport ceiling | ÷ storage ceiling | ÷ MLflow |\n"
-        + "|---:|---:|---:|---:|---:|---:|\n");
+    b.append("\n| run_id from | concurrency | LogRun/s | p99 ms | ÷ transport ceiling | ÷ storage ceiling | ÷ MLflow |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|\n");
     for (Result r : results) {
-      if (!r.kase().equals("LogRun")) {
+      if (!r.kase().equals(LOGRUN) && !r.kase().equals(LOGRUN_AUTO)) {
         continue;
       }
-      b.append(String.format(Locale.ROOT, "| %d | %,.0f | %.2f | %s | %s | %s |%n", r.concurrency(), r.rate(),
+      b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.2f | %s | %s | %s |%n",
+          r.kase().equals(LOGRUN) ? "client" : "server", r.concurrency(), r.rate(),
           r.lat().percentileMs(99), ratio(r, results, "echo"), ratio(r, results, "storage"),
           ratio(r, results, "MLflow")));
     }
