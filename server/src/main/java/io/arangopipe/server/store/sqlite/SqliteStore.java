@@ -143,18 +143,34 @@ public final class SqliteStore implements GraphStore {
       throw new DataFolderInUseException(dataDir.toAbsolutePath());
     }
     this.lock = l;
-    this.writer = connect(false);
-    pragmas(writer, "PRAGMA cache_size = -" + WRITER_CACHE_KIB,
-        "PRAGMA wal_autocheckpoint = " + Math.max(1, options.walRestartPages()));
-    SqliteSchema.migrate(writer);
-    this.writerStatements = new StatementCache(writer);
-    this.readers = new ArrayBlockingQueue<>(options.readers());
-    for (int i = 0; i < options.readers(); i++) {
-      Connection r = connect(true);
-      allReaders.add(r);
-      readers.add(r);
-      readerStatements.put(r, new StatementCache(r));
+    // Until the store is open, what was opened is closed again on failure (and the folder unlocked), so
+    // that a failed open (a migration that failed, say) can be retried in the same process.
+    List<Connection> opened = new ArrayList<>();
+    try {
+      this.writer = connect(false);
+      opened.add(writer);
+      pragmas(writer, "PRAGMA cache_size = -" + WRITER_CACHE_KIB,
+          "PRAGMA wal_autocheckpoint = " + Math.max(1, options.walRestartPages()));
+      SqliteSchema.migrate(writer);
+      this.readers = new ArrayBlockingQueue<>(options.readers());
+      for (int i = 0; i < options.readers(); i++) {
+        Connection r = connect(true);
+        opened.add(r);
+        allReaders.add(r);
+        readers.add(r);
+        readerStatements.put(r, new StatementCache(r));
+      }
+      this.checkpointer = connect(false);
+      opened.add(checkpointer);
+    } catch (SQLException | RuntimeException e) {
+      for (Connection c : opened) {
+        closeQuietly(c);
+      }
+      lock.release();
+      lockChannel.close();
+      throw e;
     }
+    this.writerStatements = new StatementCache(writer);
     this.queue = new LinkedBlockingQueue<>(options.queueCapacity());
     MeterRegistry m = options.metrics();
     this.batchSizes = DistributionSummary.builder("arangopipe.store.write.batch.size")
@@ -168,7 +184,6 @@ public final class SqliteStore implements GraphStore {
         .description("writes waiting for the writer thread").register(m);
     this.checkpointFailures = Counter.builder("arangopipe.store.checkpoint.failures")
         .description("background WAL checkpoints that failed (retried at the next interval)").register(m);
-    this.checkpointer = connect(false);
     this.writerThread = new Thread(this::writerLoop, "arangopipe-sqlite-writer");
     writerThread.setDaemon(false);
     writerThread.start();

@@ -244,7 +244,8 @@ final class SqliteTx implements WriteTx {
       return out;
     }
     List<String> ids = vertexIds.stream().map(EntityId::toString).toList();
-    // edges_by_from / edges_by_to lead with the vertex id, then the collection: both INs are index lookups.
+    // edges_by_pair (from_id, collection, to_id) and edges_by_to (to_id, collection) lead with the vertex id,
+    // then the collection: both INs are index searches (SqliteQueryPlanTest).
     String column = outbound ? "from_id" : "to_id";
     String only = collections == null ? "" : " AND collection IN (" + placeholders(collections.size()) + ")";
     for (int i = 0; i < ids.size() && out.size() < limit; i += CHUNK) {
@@ -263,11 +264,13 @@ final class SqliteTx implements WriteTx {
   // ---- searches --------------------------------------------------------------------------------
 
   /**
-   * A run joined with what it is linked to. Each edge join must be an index lookup per run. For the model
-   * edge (stored models -> run) that is {@code edges_by_to}; the unary {@code +} on its collection term
-   * keeps the planner from choosing {@code edges_by_pair} on {@code collection} alone instead (it does
-   * without ANALYZE statistics), which reads every run_models edge for every run: 11 s instead of
-   * 0.05 s for a 2,000-run project in a 100k-run database.
+   * A run joined with what it is linked to. Each edge join must be an index lookup per run: the four from
+   * the run search {@code edges_by_pair} (from_id, collection), the model edge (stored models -> run)
+   * {@code edges_by_to}. The unary {@code +} on the model edge's collection term keeps the planner from
+   * searching an index on {@code collection} alone instead (it did, without ANALYZE statistics, when the
+   * pair index led with the collection in schema version 1: every run_models edge read for every run, 11 s
+   * instead of 0.05 s for a 2,000-run project in a 100k-run database; the primary key (collection, key)
+   * would allow the same mistake). SqliteQueryPlanTest checks the plans.
    */
   private static final String RUN_FROM = """
        FROM vertices r
