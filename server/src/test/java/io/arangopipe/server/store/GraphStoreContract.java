@@ -311,7 +311,7 @@ public abstract class GraphStoreContract {
   void aBulkInsertRefusedInALaterStatementLeavesNothing() {
     insert(vertex("things", "c150", null, "p", doc()));
     List<VertexDoc> many = new ArrayList<>();
-    for (int i = 0; i < 203; i++) { // 128 + 64 + 8 + 2 + 1 rows: the conflict is in the second statement
+    for (int i = 0; i < 203; i++) { // statements of 64, 64, 64, 8, 2 and 1 rows: c150 is in the third
       many.add(vertex("things", "c" + i, null, "p", doc("i", (long) i)));
     }
     store.write(tx -> {

@@ -50,10 +50,10 @@ import org.sqlite.SQLiteConfig;
  *
  * <p>Checkpoints (copying committed WAL pages back into the database file) run on their own thread and
  * connection, {@code PASSIVE}, so they never block the writer: the writer does not stop to copy pages.
- * Only a {@code PASSIVE} checkpoint lets SQLite start the WAL over from its beginning, and only at a moment
- * when every frame is copied, which a busy writer never leaves to another connection; so once the WAL is
- * longer than {@link Options#walRestartPages} the writer's own automatic checkpoint copies the few frames
- * the checkpointer has not yet copied, and its next transaction restarts the WAL. The WAL file stays near
+ * SQLite starts the WAL over from its beginning when a write transaction begins and every frame has been
+ * copied; with a busy writer the checkpointer is always a few frames behind, so once the WAL is longer than
+ * {@link Options#walRestartPages} the writer's own automatic checkpoint copies the few frames the
+ * checkpointer has not copied yet, and its next transaction starts the WAL over. The WAL file stays near
  * that size.
  */
 public final class SqliteStore implements GraphStore {
@@ -427,7 +427,7 @@ public final class SqliteStore implements GraphStore {
    * and retried at the next interval: the committed data is safe in the WAL meanwhile.
    */
   private void checkpointLoop() {
-    long lastLogged = 0;
+    long lastLogged = System.nanoTime() - TimeUnit.MINUTES.toNanos(2);
     while (!closing) {
       try {
         Thread.sleep(CHECKPOINT_INTERVAL_MS);
