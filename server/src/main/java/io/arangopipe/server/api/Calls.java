@@ -5,14 +5,13 @@ import com.google.protobuf.Message;
 import io.arangopipe.server.core.Principal;
 import io.arangopipe.server.core.Validate;
 import io.arangopipe.server.core.Views.Idempotency;
+import io.arangopipe.server.store.Sha256;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.function.Supplier;
 
@@ -116,9 +115,8 @@ final class Calls {
       out.useDeterministicSerialization();
       withoutRequestId.writeTo(out);
       out.flush();
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray());
-      return new Idempotency(id, method, HexFormat.of().formatHex(digest));
-    } catch (IOException | NoSuchAlgorithmException e) {
+      return new Idempotency(id, method, HexFormat.of().formatHex(Sha256.digest(bytes.toByteArray())));
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -11,19 +11,16 @@ import io.arangopipe.server.store.GraphStore;
 import io.arangopipe.server.store.InvalidArgumentException;
 import io.arangopipe.server.store.NotFoundException;
 import io.arangopipe.server.store.ReadTx;
+import io.arangopipe.server.store.Sha256;
 import io.arangopipe.server.store.UnauthenticatedException;
 import io.arangopipe.server.store.VertexDoc;
 import io.arangopipe.server.store.VertexQuery;
 import io.arangopipe.server.store.WriteTx;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,12 +109,7 @@ public final class Accounts {
   }
 
   static String hash(String token) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(token.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(token);
   }
 
   public boolean hasUsers() {

@@ -2,9 +2,8 @@ package io.arangopipe.server.core;
 
 import io.arangopipe.server.store.InvalidArgumentException;
 import io.arangopipe.server.store.Json;
+import io.arangopipe.server.store.Sha256;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -35,13 +34,8 @@ final class PageTokens {
 
   /** A short hash of the query's defining parts. */
   static String queryHash(Object... parts) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256")
-          .digest(Json.write(Arrays.asList(parts)).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    byte[] d = Sha256.digest(Json.write(Arrays.asList(parts)).getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(d, 0, 8);
   }
 
   static String encode(String queryHash, String after, String afterKey) {

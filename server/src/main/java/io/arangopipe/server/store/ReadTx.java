@@ -21,6 +21,20 @@ public interface ReadTx {
   /** How many documents the collection holds (0 if it does not exist). */
   long count(String collection);
 
+  /**
+   * The definition of the type {@code name}, which must be of {@code kind}: the check every store makes
+   * before it writes a document of that type.
+   *
+   * @throws NotFoundException no type of that kind has the name
+   */
+  default CollectionDef requireType(String name, CollectionDef.Kind kind) {
+    Optional<CollectionDef> def = collection(name);
+    if (def.isEmpty() || def.get().kind() != kind) {
+      throw new NotFoundException(name, "no " + kind.name().toLowerCase() + " type named \"" + name + "\"");
+    }
+    return def.get();
+  }
+
   /** The vertex with this id, if it exists. */
   Optional<VertexDoc> vertex(EntityId id);
 

@@ -15,14 +15,11 @@ import io.arangopipe.server.store.InvalidArgumentException;
 import io.arangopipe.server.store.Json;
 import io.arangopipe.server.store.NotFoundException;
 import io.arangopipe.server.store.RequestRecord;
+import io.arangopipe.server.store.Sha256;
 import io.arangopipe.server.store.VertexDoc;
 import io.arangopipe.server.store.WriteTx;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -453,12 +450,7 @@ final class ArangoTx implements WriteTx {
 
   /** Request ids are free text; the document key is their SHA-256. */
   static String requestKey(String requestId) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(requestId.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(requestId);
   }
 
   private void requireWritable() {
@@ -467,14 +459,12 @@ final class ArangoTx implements WriteTx {
     }
   }
 
+  /** {@link #requireType}, and the physical collection (created when missing): its name. */
   private String requireCollection(String name, CollectionDef.Kind kind) {
-    Optional<CollectionDef> def = collection(name);
-    if (def.isEmpty() || def.get().kind() != kind) {
-      throw new NotFoundException(name, "no " + kind.name().toLowerCase() + " type named \"" + name + "\"");
-    }
+    CollectionDef def = requireType(name, kind);
     String p = Layout.physical(name);
     if (!catalog.exists(p)) {
-      catalog.ensure(def.get());
+      catalog.ensure(def);
     }
     return p;
   }

@@ -596,7 +596,7 @@ final class SqliteTx implements WriteTx {
   @Override
   public void insertVertex(VertexDoc v) {
     requireWritable();
-    requireCollection(v.id().collection(), CollectionDef.Kind.VERTEX);
+    requireType(v.id().collection(), CollectionDef.Kind.VERTEX);
     // The single writer makes checking first redundant: insert, and only when a unique index refuses the
     // row find out which document is in the way (the same checks, in the same order, as before).
     if (!insertRow(INSERT_VERTEX + VERTEX_ROW, vertexParams(v))) {
@@ -653,7 +653,7 @@ final class SqliteTx implements WriteTx {
   public void insertVertices(List<VertexDoc> vs) {
     requireWritable();
     for (VertexDoc v : vs) {
-      requireCollection(v.id().collection(), CollectionDef.Kind.VERTEX);
+      requireType(v.id().collection(), CollectionDef.Kind.VERTEX);
     }
     List<List<Object>> rows = new ArrayList<>(vs.size());
     for (VertexDoc v : vs) {
@@ -670,7 +670,7 @@ final class SqliteTx implements WriteTx {
   public void insertEdges(List<EdgeDoc> es) {
     requireWritable();
     for (EdgeDoc e : es) {
-      requireCollection(e.id().collection(), CollectionDef.Kind.EDGE);
+      requireType(e.id().collection(), CollectionDef.Kind.EDGE);
     }
     List<List<Object>> rows = new ArrayList<>(es.size());
     for (EdgeDoc e : es) {
@@ -753,7 +753,7 @@ final class SqliteTx implements WriteTx {
   @Override
   public void insertEdge(EdgeDoc e) {
     requireWritable();
-    requireCollection(e.id().collection(), CollectionDef.Kind.EDGE);
+    requireType(e.id().collection(), CollectionDef.Kind.EDGE);
     if (!insertRow(INSERT_EDGE + EDGE_ROW, edgeParams(e))) {
       throw edgeConflict(e);
     }
@@ -802,13 +802,6 @@ final class SqliteTx implements WriteTx {
   private void requireWritable() {
     if (!writable) {
       throw new IllegalStateException("write in a read-only transaction");
-    }
-  }
-
-  private void requireCollection(String name, CollectionDef.Kind kind) {
-    Optional<CollectionDef> def = collection(name);
-    if (def.isEmpty() || def.get().kind() != kind) {
-      throw new NotFoundException(name, "no " + kind.name().toLowerCase() + " type named \"" + name + "\"");
     }
   }
 
