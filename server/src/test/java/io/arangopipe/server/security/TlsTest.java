@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.arangopipe.server.ArangopipeServer;
+import io.arangopipe.server.TestPki;
 import io.arangopipe.server.config.ServerConfig;
 import io.arangopipe.v1.AdminServiceGrpc;
 import io.arangopipe.v1.ListTypesRequest;
@@ -35,30 +36,14 @@ class TlsTest {
   ArangopipeServer server;
   ManagedChannel channel;
 
-  static void openssl(String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(pki.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as(String.join(" ", cmd) + "\n" + out).isZero();
-  }
-
   @BeforeAll
   static void makeCertificates() throws Exception {
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA",
-        "-keyout", "ca.key", "-out", "ca.pem");
-    java.nio.file.Files.writeString(pki.resolve("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out",
-        "server.csr");
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-        "-extfile", "server.ext", "-out", "server.pem");
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=trainer", "-keyout", "client.key", "-out",
-        "client.csr");
-    openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-        "-out", "client.pem");
+    TestPki.ca(pki, "ca", "Test CA");
+    TestPki.signed(pki, "server", "localhost", "ca", true);
+    TestPki.signed(pki, "client", "trainer", "ca", false);
     // Netty wants PKCS#8 keys.
     for (String k : List.of("server", "client")) {
-      openssl("pkcs8", "-topk8", "-nocrypt", "-in", k + ".key", "-out", k + ".p8");
+      TestPki.openssl(pki, "pkcs8", "-topk8", "-nocrypt", "-in", k + ".key", "-out", k + ".p8");
     }
   }
 

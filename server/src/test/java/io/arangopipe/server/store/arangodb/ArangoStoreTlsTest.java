@@ -3,6 +3,7 @@ package io.arangopipe.server.store.arangodb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.arangopipe.server.TestPki;
 import io.arangopipe.server.store.UnavailableException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -27,26 +28,13 @@ class ArangoStoreTlsTest {
 
   static ArangoStubServer stub;
 
-  static void openssl(String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(pki.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as(String.join(" ", cmd) + "\n" + out).isZero();
-  }
-
   @BeforeAll
   static void start() throws Exception {
     for (String ca : List.of("ca", "other-ca")) {
-      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test " + ca,
-          "-keyout", ca + ".key", "-out", ca + ".pem");
+      TestPki.ca(pki, ca, "Test " + ca);
     }
-    Files.writeString(pki.resolve("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out",
-        "server.csr");
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-        "-extfile", "server.ext", "-out", "server.pem");
-    openssl("pkcs12", "-export", "-in", "server.pem", "-inkey", "server.key", "-out", "server.p12", "-passout",
+    TestPki.signed(pki, "server", "localhost", "ca", true);
+    TestPki.openssl(pki, "pkcs12", "-export", "-in", "server.pem", "-inkey", "server.key", "-out", "server.p12", "-passout",
         "pass:stub-pw");
     KeyStore ks = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(pki.resolve("server.p12"))) {
