@@ -48,8 +48,6 @@ import io.arangopipe.v1.Run;
 import io.arangopipe.v1.RunStatus;
 import io.arangopipe.v1.TrackingServiceGrpc;
 import io.arangopipe.v1.UpdateDeploymentStatusRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -62,7 +60,6 @@ import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -100,11 +97,9 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class EndToEndIT {
   private static final Duration CALL_DEADLINE = Duration.ofSeconds(15);
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration LOAD_TIMEOUT = Duration.ofSeconds(20);
   private static final int LOAD_THREADS = 8;
   private static final int KILL_AFTER_ACKS = 300;
-  private static final int SIGKILL_EXIT = 128 + 9;
 
   private static final String PROJECT = "e2e-wine";
   private static final String WORKFLOW_RUN = "e2e-run-1";
@@ -116,7 +111,7 @@ class EndToEndIT {
   @TempDir Path tmp;
 
   private Path dataDir;
-  private final List<ServerProcess> servers = new ArrayList<>();
+  private final List<JarServer> servers = new ArrayList<>();
 
   @BeforeEach
   void setUp() throws IOException {
@@ -125,7 +120,7 @@ class EndToEndIT {
 
   @AfterEach
   void tearDown() {
-    for (ServerProcess s : servers) {
+    for (JarServer s : servers) {
       s.close();
     }
   }
@@ -133,7 +128,7 @@ class EndToEndIT {
   @Test
   void wholeWorkflowSurvivesKillDashNine() throws Exception {
     try {
-      ServerProcess first = start();
+      JarServer first = start();
       Workflow workflow = runWorkflow(first);
       verifyWorkflow(first, workflow);
       LoadFixture load = registerLoadFixture(first);
@@ -143,12 +138,12 @@ class EndToEndIT {
 
       // First cycle: load, kill -9 part-way, restart, verify, retry what got no answer.
       LoadResult cycle1 = loadAndKill(first, load, "c1");
-      ServerProcess second = start();
+      JarServer second = start();
       verifyAfterRestart(second, workflow, load, cycle1, expected, "cycle 1");
 
       // Second cycle on the restarted server.
       LoadResult cycle2 = loadAndKill(second, load, "c2");
-      ServerProcess third = start();
+      JarServer third = start();
       verifyAfterRestart(third, workflow, load, cycle2, expected, "cycle 2");
       // What the first cycle acknowledged survived a second crash too.
       for (Ack ack : cycle1.acked.values()) {
@@ -157,9 +152,9 @@ class EndToEndIT {
       verifyCounts(third, expected);
 
       // Nothing in this test is a server-side error: no server logged one (a kill -9 leaves no trace).
-      for (ServerProcess s : servers) {
-        assertThat(Files.readAllLines(s.log, StandardCharsets.UTF_8))
-            .as("ERROR lines in the log of server %s", s.index)
+      for (JarServer s : servers) {
+        assertThat(s.lines)
+            .as("ERROR lines in the log of server %s", s.name)
             .noneMatch(line -> line.contains(" ERROR "));
       }
     } catch (Throwable t) {
@@ -183,7 +178,7 @@ class EndToEndIT {
       Set<String> downstreamNodeIds,
       Set<String> downstreamEdgeIds) {}
 
-  private Workflow runWorkflow(ServerProcess s) {
+  private Workflow runWorkflow(JarServer s) {
     // Projects.
     Project project = s.admin().createProject(CreateProjectRequest.newBuilder()
         .setName(PROJECT)
@@ -395,7 +390,7 @@ class EndToEndIT {
   }
 
   /** Everything the workflow wrote is there, unchanged. */
-  private void verifyWorkflow(ServerProcess s, Workflow w) {
+  private void verifyWorkflow(JarServer s, Workflow w) {
     assertThat(s.admin().getProject(GetProjectRequest.newBuilder().setName(PROJECT).build()).getProject())
         .isEqualTo(w.project);
     for (Entity e : List.of(w.dataset, w.featureset, w.model, w.servingPerf)) {
@@ -426,7 +421,7 @@ class EndToEndIT {
   /** The dataset, featureset and model the load's runs use; apart from the workflow's own. */
   private record LoadFixture(String datasetId, String featuresetId, String modelId) {}
 
-  private LoadFixture registerLoadFixture(ServerProcess s) {
+  private LoadFixture registerLoadFixture(JarServer s) {
     String dataset = s.tracking().registerDataset(RegisterDatasetRequest.newBuilder()
         .setName("load-dataset").setProject(PROJECT).setDocument(struct("{'rows': 1000}")).build())
         .getDataset().getId();
@@ -470,7 +465,7 @@ class EndToEndIT {
    * {@link #KILL_AFTER_ACKS} runs are acknowledged (or the bounded wait is over), and returns what was
    * attempted and what was acknowledged. Before the kill, every call must succeed.
    */
-  private LoadResult loadAndKill(ServerProcess s, LoadFixture load, String prefix) throws Exception {
+  private LoadResult loadAndKill(JarServer s, LoadFixture load, String prefix) throws Exception {
     ConcurrentLinkedQueue<Attempt> attempted = new ConcurrentLinkedQueue<>();
     Map<String, Ack> acked = new ConcurrentHashMap<>();
     ConcurrentLinkedQueue<String> unexpected = new ConcurrentLinkedQueue<>();
@@ -511,7 +506,7 @@ class EndToEndIT {
       }
       assertThat(unexpected).as("calls that failed before the kill").isEmpty();
       killing.set(true);
-      kill9(s);
+      s.kill9();
       pool.shutdown();
       if (!pool.awaitTermination(CALL_DEADLINE.toSeconds() * 2, SECONDS)) {
         stop.set(true);
@@ -532,7 +527,7 @@ class EndToEndIT {
   }
 
   private void verifyAfterRestart(
-      ServerProcess s, Workflow workflow, LoadFixture load, LoadResult result, Expected expected, String cycle) {
+      JarServer s, Workflow workflow, LoadFixture load, LoadResult result, Expected expected, String cycle) {
     verifyWorkflow(s, workflow);
 
     // Every acknowledged run is there, complete, with the ids the acknowledgement named.
@@ -618,7 +613,7 @@ class EndToEndIT {
    * The store holds exactly the expected runs, and exactly one model-params and one dev-perf document and one
    * edge of each run link per run: nothing partial, nothing duplicated.
    */
-  private static void verifyCounts(ServerProcess s, Expected expected) {
+  private static void verifyCounts(JarServer s, Expected expected) {
     List<String> runKeys = listPages(s, "run", 1000).stream().flatMap(List::stream)
         .map(id -> id.substring("run/".length())).toList();
     assertThat(runKeys).doesNotHaveDuplicates();
@@ -641,17 +636,17 @@ class EndToEndIT {
 
   // ---- helpers -----------------------------------------------------------------------------------
 
-  private static GetRunResponse getRun(ServerProcess s, String runId) {
+  private static GetRunResponse getRun(JarServer s, String runId) {
     return s.tracking().getRun(GetRunRequest.newBuilder().setRunId(runId).build());
   }
 
-  private static GetLineageResponse downstreamOf(ServerProcess s, String id) {
+  private static GetLineageResponse downstreamOf(JarServer s, String id) {
     return s.lineage().getLineage(GetLineageRequest.newBuilder()
         .setStartId(id).setDirection(LineageDirection.LINEAGE_DIRECTION_DOWNSTREAM).setMaxDepth(5).build());
   }
 
   /** Every page of a type's entities, as ids. */
-  private static List<List<String>> listPages(ServerProcess s, String collection, int pageSize) {
+  private static List<List<String>> listPages(JarServer s, String collection, int pageSize) {
     List<List<String>> pages = new ArrayList<>();
     String token = "";
     do {
@@ -707,37 +702,11 @@ class EndToEndIT {
 
   // ---- the server process ------------------------------------------------------------------------
 
-  private static Path serverJar() {
-    String prop = System.getProperty("arangopipe.serverJar");
-    Path jar = prop != null && !prop.isBlank() ? Path.of(prop) : Path.of("target", "arangopipe-server.jar");
-    assertThat(jar).as("the server jar (system property arangopipe.serverJar); build it with mvn package")
-        .isRegularFile();
-    return jar.toAbsolutePath();
-  }
-
-  private static String javaExecutable() {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    if (Files.isExecutable(java)) {
-      return java.toString();
-    }
-    return ProcessHandle.current().info().command().orElse("java");
-  }
-
   /** Starts the jar on a free port with the test's data folder and waits until it serves. */
-  private ServerProcess start() throws Exception {
-    int n = servers.size() + 1;
-    Path portFile = tmp.resolve("port-" + n);
-    Path log = tmp.resolve("server-" + n + ".log");
-    ProcessBuilder pb = new ProcessBuilder(javaExecutable(), "-jar", serverJar().toString(),
-        "--port", "0", "--port-file", portFile.toString(), "--data-dir", dataDir.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
-    pb.environment().keySet().removeIf(k -> k.startsWith("ARANGOPIPE_"));
-    ServerProcess s = new ServerProcess(n, pb.start(), log);
+  private JarServer start() throws Exception {
+    // JarServer.start waits for the port file and checks that the server and each service are SERVING.
+    JarServer s = JarServer.start(Integer.toString(servers.size() + 1), dataDir, tmp);
     servers.add(s);
-    int port = awaitPort(s, portFile);
-    s.connect(port);
-    // The port file is written once the server serves; health must agree.
     HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(s.channel)
         .withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS);
     assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus())
@@ -752,7 +721,7 @@ class EndToEndIT {
   }
 
   /** The services server reflection (v1) lists, as grpcurl would ask for them. */
-  private static Set<String> reflectedServices(ServerProcess s) throws Exception {
+  private static Set<String> reflectedServices(JarServer s) throws Exception {
     CompletableFuture<Set<String>> result = new CompletableFuture<>();
     StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(s.channel)
         .withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS)
@@ -779,127 +748,10 @@ class EndToEndIT {
     return result.get(CALL_DEADLINE.toMillis() * 2, MILLISECONDS);
   }
 
-  private static int awaitPort(ServerProcess s, Path portFile) throws Exception {
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    Integer previous = null;
-    while (true) {
-      Integer port = readPort(portFile);
-      if (port != null && port.equals(previous)) { // the same value twice: not a half-written file
-        return port;
-      }
-      previous = port;
-      if (!s.process.isAlive()) {
-        fail("server " + s.index + " exited with " + s.process.exitValue() + " before writing its port file;"
-            + " log tail:\n" + tail(s.log));
-      }
-      if (System.nanoTime() > deadline) {
-        fail("server " + s.index + " wrote no port file within " + START_TIMEOUT + "; log tail:\n" + tail(s.log));
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  private static Integer readPort(Path portFile) throws IOException {
-    if (!Files.exists(portFile)) {
-      return null;
-    }
-    String text = Files.readString(portFile, StandardCharsets.UTF_8).trim();
-    try {
-      int port = Integer.parseInt(text);
-      return port > 0 && port < 65536 ? port : null;
-    } catch (NumberFormatException e) {
-      return null;
-    }
-  }
-
-  /** {@code kill -9} the server, and check that it died of SIGKILL. */
-  private static void kill9(ServerProcess s) throws Exception {
-    long pid = s.process.pid();
-    try {
-      Process kill = new ProcessBuilder("kill", "-9", Long.toString(pid)).redirectErrorStream(true).start();
-      assertThat(kill.waitFor(10, SECONDS)).as("kill -9 %s finished", pid).isTrue();
-      assertThat(kill.exitValue()).as("kill -9 %s", pid).isZero();
-    } catch (IOException noKillCommand) {
-      s.process.destroyForcibly(); // SIGKILL on Linux and macOS
-    }
-    assertThat(s.process.waitFor(30, SECONDS)).as("server %s died", s.index).isTrue();
-    assertThat(s.process.exitValue()).as("exit status of server %s", s.index).isEqualTo(SIGKILL_EXIT);
-    s.shutdownChannel();
-  }
-
   private void dumpLogs() {
-    for (ServerProcess s : servers) {
-      System.out.println("---- server " + s.index + " (" + s.log + ") log tail ----");
-      System.out.println(tail(s.log));
-    }
-  }
-
-  private static String tail(Path log) {
-    try {
-      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
-    } catch (IOException | RuntimeException e) {
-      return "(no log: " + e + ")";
-    }
-  }
-
-  /** One run of the server jar, and a channel to it. */
-  private static final class ServerProcess implements AutoCloseable {
-    final int index;
-    final Process process;
-    final Path log;
-    ManagedChannel channel;
-
-    ServerProcess(int index, Process process, Path log) {
-      this.index = index;
-      this.process = process;
-      this.log = log;
-    }
-
-    void connect(int port) {
-      channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-    }
-
-    AdminServiceGrpc.AdminServiceBlockingStub admin() {
-      return AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS);
-    }
-
-    TrackingServiceGrpc.TrackingServiceBlockingStub tracking() {
-      return TrackingServiceGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS);
-    }
-
-    LineageServiceGrpc.LineageServiceBlockingStub lineage() {
-      return LineageServiceGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS);
-    }
-
-    void shutdownChannel() {
-      if (channel != null) {
-        channel.shutdownNow();
-        try {
-          channel.awaitTermination(5, SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
-
-    @Override
-    public void close() {
-      shutdownChannel();
-      if (process.isAlive()) {
-        process.destroy(); // SIGTERM: a graceful stop
-        try {
-          if (!process.waitFor(15, SECONDS)) {
-            process.destroyForcibly();
-            process.waitFor(10, SECONDS);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          process.destroyForcibly();
-        }
-      }
+    for (JarServer s : servers) {
+      System.out.println("---- server " + s.name + " (" + s.log + ") log tail ----");
+      System.out.println(s.tail());
     }
   }
 }

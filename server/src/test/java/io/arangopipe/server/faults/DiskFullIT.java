@@ -4,6 +4,7 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.rpc.ErrorInfo;
+import io.arangopipe.server.JarServer;
 import io.arangopipe.server.faults.RunLoad.Ack;
 import io.arangopipe.server.faults.RunLoad.Attempt;
 import io.arangopipe.server.faults.RunLoad.Fixture;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.Timestamps;
+import io.arangopipe.server.JarServer;
 import io.arangopipe.v1.CreateProjectRequest;
 import io.arangopipe.v1.LogRunRequest;
 import io.arangopipe.v1.LogRunResponse;

@@ -3,6 +3,7 @@ package io.arangopipe.server.faults;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.arangopipe.server.JarServer;
 import io.arangopipe.server.faults.RunLoad.Ack;
 import io.arangopipe.server.faults.RunLoad.Attempt;
 import io.arangopipe.server.faults.RunLoad.Fixture;

@@ -1,11 +1,10 @@
-package io.arangopipe.server.faults;
+package io.arangopipe.server;
 
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.arangopipe.server.ArangopipeServer;
 import io.arangopipe.v1.AdminServiceGrpc;
 import io.arangopipe.v1.LineageServiceGrpc;
 import io.arangopipe.v1.TrackingServiceGrpc;
@@ -35,26 +34,26 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The real server jar as a child process on a free loopback port, for the fault tests.
+ * The real server jar as a child process on a free loopback port, for the end-to-end and fault tests.
  *
  * <p>The server's output goes through a pipe to a thread of this JVM that writes the log file, not straight
  * into a file: a file-size limit ({@code prlimit --fsize}) put on the server must hit its database, not its
  * log. Every wait is bounded and fails only when the bound is hit; there are no timing thresholds.
  */
-final class JarServer implements AutoCloseable {
-  static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
+public final class JarServer implements AutoCloseable {
+  public static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   private static final int SIGKILL_EXIT = 128 + 9;
   private static final Pattern METRICS_LINE = Pattern.compile("Prometheus metrics on http://[^:]+:(\\d+)/metrics");
 
-  final String name;
-  final Process process;
-  final Path log;
-  final List<String> lines = new CopyOnWriteArrayList<>();
+  public final String name;
+  public final Process process;
+  public final Path log;
+  public final List<String> lines = new CopyOnWriteArrayList<>();
   private final Thread pump;
   private final List<ManagedChannel> channels = new ArrayList<>();
-  final ManagedChannel channel;
-  final int port;
+  public final ManagedChannel channel;
+  public final int port;
 
   private JarServer(String name, Process process, Path log, Path portFile) throws Exception {
     this.name = name;
@@ -71,7 +70,7 @@ final class JarServer implements AutoCloseable {
    * Starts the jar with {@code --port 0}, the data folder and the extra arguments, and waits until every
    * service reports SERVING.
    */
-  static JarServer start(String name, Path dataDir, Path workDir, String... extraArgs) throws Exception {
+  public static JarServer start(String name, Path dataDir, Path workDir, String... extraArgs) throws Exception {
     Path portFile = workDir.resolve("port-" + name);
     Files.deleteIfExists(portFile);
     Path log = workDir.resolve("server-" + name + ".log");
@@ -113,12 +112,12 @@ final class JarServer implements AutoCloseable {
     }
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
   /** A new channel to the server; closed with it. Each simulated client gets its own connection. */
-  ManagedChannel newChannel() {
+  public ManagedChannel newChannel() {
     ManagedChannel c = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     synchronized (channels) {
       channels.add(c);
@@ -126,36 +125,36 @@ final class JarServer implements AutoCloseable {
     return c;
   }
 
-  AdminServiceGrpc.AdminServiceBlockingStub admin() {
+  public AdminServiceGrpc.AdminServiceBlockingStub admin() {
     return AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS);
   }
 
-  TrackingServiceGrpc.TrackingServiceBlockingStub tracking() {
+  public TrackingServiceGrpc.TrackingServiceBlockingStub tracking() {
     return tracking(channel);
   }
 
-  static TrackingServiceGrpc.TrackingServiceBlockingStub tracking(ManagedChannel c) {
+  public static TrackingServiceGrpc.TrackingServiceBlockingStub tracking(ManagedChannel c) {
     return TrackingServiceGrpc.newBlockingStub(c).withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS);
   }
 
-  LineageServiceGrpc.LineageServiceBlockingStub lineage() {
+  public LineageServiceGrpc.LineageServiceBlockingStub lineage() {
     return LineageServiceGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS);
   }
 
-  ServingStatus health(String service) {
+  public ServingStatus health(String service) {
     return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), MILLISECONDS)
         .check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
   }
 
   /** Every service, and the whole server, answer SERVING. */
-  void assertServing(String when) {
+  public void assertServing(String when) {
     for (String service : concat("", ArangopipeServer.SERVICE_NAMES)) {
       assertThat(health(service)).as("health of '%s' %s", service, when).isEqualTo(ServingStatus.SERVING);
     }
   }
 
   /** The Prometheus port the server logged (started with {@code --metrics-port 0}). */
-  int metricsPort() throws InterruptedException {
+  public int metricsPort() throws InterruptedException {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       for (String line : lines) {
@@ -173,7 +172,7 @@ final class JarServer implements AutoCloseable {
    * One scrape of the Prometheus endpoint: each sample line's name with its labels (as written) to its
    * value.
    */
-  Map<String, Double> scrape() throws Exception {
+  public Map<String, Double> scrape() throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(CALL_DEADLINE).build();
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort()
         + "/metrics")).timeout(CALL_DEADLINE).build(), HttpResponse.BodyHandlers.ofString());
@@ -190,7 +189,7 @@ final class JarServer implements AutoCloseable {
   }
 
   /** The sum of every sample of a metric whose labels contain all the given {@code key="value"} pieces. */
-  static double sum(Map<String, Double> samples, String metric, String... labels) {
+  public static double sum(Map<String, Double> samples, String metric, String... labels) {
     double total = 0;
     for (Map.Entry<String, Double> e : samples.entrySet()) {
       String key = e.getKey();
@@ -210,7 +209,7 @@ final class JarServer implements AutoCloseable {
   }
 
   /** {@code kill -9}, and check that the process died of SIGKILL. */
-  void kill9() throws Exception {
+  public void kill9() throws Exception {
     long pid = process.pid();
     Process kill = new ProcessBuilder("kill", "-9", Long.toString(pid)).redirectErrorStream(true).start();
     assertThat(kill.waitFor(30, SECONDS)).as("kill -9 %s finished", pid).isTrue();
@@ -221,7 +220,7 @@ final class JarServer implements AutoCloseable {
   }
 
   /** SIGTERM, a graceful stop: the server must exit by itself, with status 0 or 143 (the JVM's on SIGTERM). */
-  void stop() throws Exception {
+  public void stop() throws Exception {
     closeChannels();
     process.destroy();
     assertThat(process.waitFor(60, SECONDS)).as("server %s stopped after SIGTERM", name).isTrue();
@@ -230,11 +229,11 @@ final class JarServer implements AutoCloseable {
   }
 
   /** Server log lines at ERROR level. */
-  List<String> errorLines() {
+  public List<String> errorLines() {
     return lines.stream().filter(l -> l.contains(" ERROR ")).toList();
   }
 
-  String tail() {
+  public String tail() {
     List<String> all = List.copyOf(lines);
     return String.join("\n", all.subList(Math.max(0, all.size() - 80), all.size()));
   }
@@ -307,7 +306,7 @@ final class JarServer implements AutoCloseable {
     }
   }
 
-  static Path serverJar() {
+  public static Path serverJar() {
     String prop = System.getProperty("arangopipe.serverJar");
     Path jar = prop != null && !prop.isBlank() ? Path.of(prop) : Path.of("target", "arangopipe-server.jar");
     assertThat(jar).as("the server jar (system property arangopipe.serverJar); build it with mvn package")
