@@ -52,8 +52,12 @@ final class SqliteTx implements WriteTx {
   private static final int MAX_ROWS_PER_INSERT = 64;
 
   /**
-   * Up to this many rows (a LogRun's 3 vertices and 5 edges) are one INSERT of exactly that many rows
-   * without a savepoint (one statement instead of up to five), at the cost of a few more cached texts.
+   * Up to this many rows (a LogRun's 3 vertices and 5 edges) are inserted with one single-row INSERT each.
+   * A multi-row INSERT inside a transaction makes SQLite copy every existing page it changes into a
+   * statement journal first (so that a refused row can undo the statement's earlier rows): for a LogRun
+   * that was ~18 pages, ~74 KiB copied through malloc and freed again. A single-row INSERT checks every
+   * constraint before it changes anything, so it needs no journal; if one is refused, the rows inserted
+   * before it are deleted again.
    */
   private static final int ONE_STATEMENT_ROWS = 8;
 
@@ -659,11 +663,7 @@ final class SqliteTx implements WriteTx {
     for (VertexDoc v : vs) {
       rows.add(vertexParams(v));
     }
-    insertAllOrNone(INSERT_VERTEX, VERTEX_ROW, rows, () -> {
-      for (VertexDoc v : vs) {
-        insertVertex(v);
-      }
-    });
+    insertAllOrNone("vertices", INSERT_VERTEX, VERTEX_ROW, rows, i -> vertexConflict(vs.get(i)));
   }
 
   @Override
@@ -676,31 +676,35 @@ final class SqliteTx implements WriteTx {
     for (EdgeDoc e : es) {
       rows.add(edgeParams(e));
     }
-    insertAllOrNone(INSERT_EDGE, EDGE_ROW, rows, () -> {
-      for (EdgeDoc e : es) {
-        insertEdge(e);
-      }
-    });
+    insertAllOrNone("edges", INSERT_EDGE, EDGE_ROW, rows, i -> edgeConflict(es.get(i)));
   }
 
   /**
-   * Inserts the rows with multi-row INSERTs: one statement of exactly that many rows when there are at
-   * most {@link #ONE_STATEMENT_ROWS} (a refused statement undoes itself), else several inside a savepoint. If a unique index refuses one, everything is undone and
-   * {@code oneByOne} runs, which throws the exception of the first row in the way; that is undone too, so
-   * either every row is inserted or none.
+   * Inserts every row or none. Up to {@link #ONE_STATEMENT_ROWS} rows go one single-row INSERT each; more
+   * go as multi-row INSERTs inside a savepoint. If a unique index refuses a row, whatever this call
+   * inserted is undone and {@code conflict} of the first refused row (by index in {@code rows}) is
+   * thrown, as if the rows had been inserted one by one.
+   *
+   * @param table {@code vertices} or {@code edges}: both are keyed by (collection, key), the first two
+   *     values of each row
    */
-  private void insertAllOrNone(String insert, String row, List<List<Object>> rows, Runnable oneByOne) {
+  private void insertAllOrNone(String table, String insert, String row, List<List<Object>> rows,
+      java.util.function.IntFunction<RuntimeException> conflict) {
     if (rows.isEmpty()) {
       return;
     }
     if (rows.size() <= ONE_STATEMENT_ROWS) {
-      // One statement: a refused INSERT undoes itself, so no savepoint is needed unless it is refused.
-      List<Object> params = new ArrayList<>(rows.size() * rows.get(0).size());
-      for (List<Object> r : rows) {
-        params.addAll(r);
-      }
-      if (!insertRow(insert + String.join(", ", java.util.Collections.nCopies(rows.size(), row)), params)) {
-        oneByOneAllOrNone(oneByOne);
+      String one = insert + row;
+      for (int i = 0; i < rows.size(); i++) {
+        if (!insertRow(one, rows.get(i))) {
+          // What is in the way, found while the rows before it are still there (one of them may be).
+          RuntimeException e = conflict.apply(i);
+          String delete = "DELETE FROM " + table + " WHERE collection = ? AND key = ?";
+          for (int j = 0; j < i; j++) {
+            update(delete, rows.get(j).subList(0, 2));
+          }
+          throw e;
+        }
       }
       return;
     }
@@ -724,7 +728,13 @@ final class SqliteTx implements WriteTx {
     }
     update("RELEASE bulk", List.of());
     if (!ok) {
-      oneByOneAllOrNone(oneByOne);
+      oneByOneAllOrNone(() -> {
+        for (int k = 0; k < rows.size(); k++) {
+          if (!insertRow(insert + row, rows.get(k))) {
+            throw conflict.apply(k);
+          }
+        }
+      });
     }
   }
 
