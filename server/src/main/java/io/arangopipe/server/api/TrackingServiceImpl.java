@@ -144,20 +144,35 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
       private boolean halfClosed;
       private boolean finished;
       private boolean clientGone;
-      /** Set on the writer thread when a batch fails: the batches queued behind it write nothing. */
-      private volatile boolean refused;
-      private final MetadataCore.BatchGuard guard = new MetadataCore.BatchGuard() {
-        @Override
-        public RuntimeException refusal() {
-          return refused ? new io.arangopipe.server.store.AbortedException(
-              "an earlier batch of this stream failed; this one was not written", null) : null;
-        }
+      /**
+       * The sequence number of the first batch that failed (Long.MAX_VALUE while none has): the batches
+       * queued behind it write nothing. Set on the writer thread when a write fails, or on the RPC thread
+       * when a batch is refused before it is queued.
+       */
+      private final java.util.concurrent.atomic.AtomicLong failedAt = new java.util.concurrent.atomic.AtomicLong(
+          Long.MAX_VALUE);
+      /** Batches read so far (RPC thread only). */
+      private long submitted;
 
-        @Override
-        public void failed() {
-          refused = true;
-        }
-      };
+      /**
+       * The guard of batch {@code seq}. Keyed by position, not a flag, because a store may run a batch's
+       * write more than once (undoing all but the last attempt): a batch that failed in an attempt that was
+       * undone must not refuse the batches submitted before it.
+       */
+      private MetadataCore.BatchGuard guard(long seq) {
+        return new MetadataCore.BatchGuard() {
+          @Override
+          public RuntimeException refusal() {
+            return seq > failedAt.get() ? new io.arangopipe.server.store.AbortedException(
+                "an earlier batch of this stream failed; this one was not written", null) : null;
+          }
+
+          @Override
+          public void failed() {
+            failedAt.accumulateAndGet(seq, Math::min);
+          }
+        };
+      }
 
       @Override
       public void onNext(StreamServingPerfRequest batch) {
@@ -168,6 +183,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
         }
         java.util.concurrent.CompletableFuture<List<io.arangopipe.server.store.VertexDoc>> written;
         int n = batch.getRecordsCount();
+        long seq = submitted++;
         try {
           List<MetadataCore.ServingRecord> recs = new ArrayList<>(n);
           for (int i = 0; i < n; i++) {
@@ -177,9 +193,9 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
                 Protos.toInstant("records[" + i + "].time", r.hasTime(), r.getTime())));
           }
           written = core.logServingPerfBatchAsync(who(), recs, "records", idempotency("StreamServingPerf",
-              batch.getRequestId(), batch.toBuilder().clearRequestId().build()), guard);
+              batch.getRequestId(), batch.toBuilder().clearRequestId().build()), guard(seq));
         } catch (RuntimeException e) {
-          refused = true;
+          failedAt.accumulateAndGet(seq, Math::min);
           synchronized (lock) {
             fail(e);
           }
@@ -188,10 +204,13 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
         synchronized (lock) {
           pending++;
         }
-        // Runs on the writer thread, in submission order, before the next batch's retry if any.
+        // Runs once the batch is durable (or failed), in submission order. A batch that failed without its
+        // write running (cancelled, the store's own failure) refuses the later ones here; that happens on
+        // the writer thread before it runs the next batch, except after a cancellation (then the whole
+        // call is gone).
         written.whenComplete((ok, failure) -> {
           if (failure != null) {
-            refused = true;
+            failedAt.accumulateAndGet(seq, Math::min);
           }
           synchronized (lock) {
             pending--;

@@ -982,7 +982,9 @@ public final class MetadataCore {
 
   /**
    * Orders the batches of one stream that are in flight together: both methods run on the store's writer
-   * thread, in the order the batches were submitted.
+   * thread, in the order the batches were submitted. A store may run a batch's write more than once and
+   * undo all but the last attempt, so a failure must refuse only the batches submitted after the one
+   * that failed.
    */
   public interface BatchGuard {
     BatchGuard NONE = new BatchGuard() {

@@ -40,10 +40,20 @@ import org.sqlite.SQLiteConfig;
  *
  * <p>Writes go through one writer thread that owns the only writable connection. It takes every unit
  * of work that is waiting (up to {@code maxBatch}), runs each inside its own savepoint of one {@code
- * BEGIN IMMEDIATE} transaction, and commits them together: one fsync (synchronous=FULL) acknowledges the
- * whole group. A unit of work that throws only rolls back its savepoint. If SQLite itself fails
- * mid-batch, the batch is rolled back and each unit is retried alone, so one bad write cannot take its
- * neighbours down with it.
+ * BEGIN IMMEDIATE} transaction, and commits them together. A unit of work that throws only rolls back its
+ * savepoint. If SQLite itself fails mid-batch, the batch is rolled back and each unit is retried alone, so
+ * one bad write cannot take its neighbours down with it.
+ *
+ * <p>Durability is pipelined: the writer's {@code COMMIT} writes the batch's pages to the WAL
+ * (synchronous=NORMAL: no fsync), hands the batch to the syncer thread and goes on with the next batch
+ * while the syncer runs {@code fdatasync} on the WAL file; the batch's callers are answered only after that
+ * fsync returns, and one fsync covers every batch committed before it. So an acknowledged write is on disk
+ * (it survives a power cut, not just a {@code kill -9}), and the writer never waits for the disk. SQLite
+ * keeps the WAL itself consistent in NORMAL mode (it syncs the WAL before every checkpoint and the WAL's
+ * header when it starts over). If an fsync fails, the kernel may have dropped the pages it could not write
+ * and a later fsync would not say so; the store then answers the waiting writes UNAVAILABLE (their outcome
+ * is unknown), refuses every later write and reports itself unavailable ({@link #probe}) until the server
+ * is restarted and SQLite recovers from what is really on disk.
  *
  * <p>Reads use a pool of read-only connections, each in a deferred transaction, so they see one
  * snapshot and never block the writer.
@@ -67,27 +77,41 @@ public final class SqliteStore implements GraphStore {
    *     WAL starts over: 16,384 pages, 64 MiB, by default
    */
   public record Options(int readers, int maxBatch, int queueCapacity, Cancellation cancellation,
-      MeterRegistry metrics, int walRestartPages) {
+      MeterRegistry metrics, int walRestartPages, WalSync walSync) {
     public static Options defaults() {
       return new Options(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), 256, 10_000,
-          Cancellation.NEVER, new CompositeMeterRegistry(), 16_384);
+          Cancellation.NEVER, new CompositeMeterRegistry(), 16_384, WalSync.FDATASYNC);
     }
 
     public Options withCancellation(Cancellation c) {
-      return new Options(readers, maxBatch, queueCapacity, c, metrics, walRestartPages);
+      return new Options(readers, maxBatch, queueCapacity, c, metrics, walRestartPages, walSync);
     }
 
     public Options withMaxBatch(int n) {
-      return new Options(readers, n, queueCapacity, cancellation, metrics, walRestartPages);
+      return new Options(readers, n, queueCapacity, cancellation, metrics, walRestartPages, walSync);
     }
 
     public Options withMetrics(MeterRegistry m) {
-      return new Options(readers, maxBatch, queueCapacity, cancellation, m, walRestartPages);
+      return new Options(readers, maxBatch, queueCapacity, cancellation, m, walRestartPages, walSync);
     }
 
     public Options withWalRestartPages(int pages) {
-      return new Options(readers, maxBatch, queueCapacity, cancellation, metrics, pages);
+      return new Options(readers, maxBatch, queueCapacity, cancellation, metrics, pages, walSync);
     }
+
+    /** How the syncer makes the WAL durable; tests wrap {@link WalSync#FDATASYNC} to delay or fail it. */
+    public Options withWalSync(WalSync sync) {
+      return new Options(readers, maxBatch, queueCapacity, cancellation, metrics, walRestartPages, sync);
+    }
+  }
+
+  /** Makes everything written to the WAL file so far durable. */
+  @FunctionalInterface
+  public interface WalSync {
+    /** {@code fdatasync(2)}: the data and the file size, not the timestamps. */
+    WalSync FDATASYNC = wal -> wal.force(false);
+
+    void sync(FileChannel wal) throws IOException;
   }
 
   /** How many SQLite virtual-machine steps run between two cancellation checks. */
@@ -118,10 +142,26 @@ public final class SqliteStore implements GraphStore {
   private final Thread writerThread;
   private final Connection checkpointer;
   private final Thread checkpointerThread;
+  /** The WAL file, opened for {@code fdatasync} only: SQLite does all the writing. */
+  private final FileChannel wal;
+  /** Batches committed to the WAL, waiting for the fsync that makes them durable. */
+  private final BlockingQueue<List<Task<?>>> committed = new ArrayBlockingQueue<>(1024);
+  private final Thread syncerThread;
+  /** Set once, when an fsync of the WAL failed; from then on no write is taken. */
+  private volatile String syncFailure;
+  private volatile boolean writerDone;
+  private final Timer syncs;
   private final Counter checkpointFailures;
   private final DistributionSummary batchSizes;
   private final Timer commits;
   private final Counter failedBatches;
+  /**
+   * Batches the writer still runs with a savepoint per unit since a unit last failed (writer thread only).
+   * Otherwise a batch runs without them: a savepoint copies every page a unit changes into SQLite's
+   * sub-journal (malloc, copy, free: about 30 pages for a LogRun), and units rarely fail.
+   */
+  private int guardedBatches;
+  private static final int GUARDED_AFTER_FAILURE = 16;
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private volatile boolean closing;
 
@@ -162,7 +202,10 @@ public final class SqliteStore implements GraphStore {
       }
       this.checkpointer = connect(false);
       opened.add(checkpointer);
-    } catch (SQLException | RuntimeException e) {
+      // The migration's transaction made SQLite create the WAL file; SQLite never deletes it while a
+      // connection is open, and truncating or restarting it keeps the same file.
+      this.wal = FileChannel.open(Path.of(file + "-wal"), StandardOpenOption.WRITE);
+    } catch (SQLException | IOException | RuntimeException e) {
       for (Connection c : opened) {
         closeQuietly(c);
       }
@@ -176,8 +219,11 @@ public final class SqliteStore implements GraphStore {
     this.batchSizes = DistributionSummary.builder("arangopipe.store.write.batch.size")
         .description("writes committed together by one transaction (group commit)").register(m);
     this.commits = Timer.builder("arangopipe.store.commit")
-        .description("time from BEGIN to a durable COMMIT of one write batch").publishPercentileHistogram()
-        .register(m);
+        .description("time from BEGIN to COMMIT of one write batch (written to the WAL, not yet fsynced)")
+        .publishPercentileHistogram().register(m);
+    this.syncs = Timer.builder("arangopipe.store.wal.sync")
+        .description("fdatasync of the WAL that makes committed write batches durable")
+        .publishPercentileHistogram().register(m);
     this.failedBatches = Counter.builder("arangopipe.store.write.failures")
         .description("write batches SQLite could not commit").register(m);
     Gauge.builder("arangopipe.store.write.queue", queue, BlockingQueue::size)
@@ -187,6 +233,9 @@ public final class SqliteStore implements GraphStore {
     this.writerThread = new Thread(this::writerLoop, "arangopipe-sqlite-writer");
     writerThread.setDaemon(false);
     writerThread.start();
+    this.syncerThread = new Thread(this::syncLoop, "arangopipe-wal-syncer");
+    syncerThread.setDaemon(false);
+    syncerThread.start();
     this.checkpointerThread = new Thread(this::checkpointLoop, "arangopipe-checkpointer");
     checkpointerThread.setDaemon(true);
     checkpointerThread.start();
@@ -211,7 +260,9 @@ public final class SqliteStore implements GraphStore {
   private Connection connect(boolean readOnly) throws SQLException {
     SQLiteConfig cfg = new SQLiteConfig();
     cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
-    cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+    // NORMAL: a COMMIT writes the WAL without an fsync; the syncer thread makes it durable before any
+    // caller is answered (see the class comment). Checkpoints still sync the WAL and the database file.
+    cfg.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
     cfg.setBusyTimeout(10_000);
     cfg.setReadOnly(readOnly);
     // Nothing reads generated keys; left on, sqlite-jdbc runs a query after every INSERT to fetch them.
@@ -330,6 +381,9 @@ public final class SqliteStore implements GraphStore {
       if (closing) {
         return CompletableFuture.failedFuture(new UnavailableException("the store is shutting down"));
       }
+      if (syncFailure != null) {
+        return CompletableFuture.failedFuture(writesRefused());
+      }
       if (!queue.offer(task)) {
         return CompletableFuture.failedFuture(new UnavailableException("the write queue is full ("
             + options.queueCapacity() + " writes waiting); retry with backoff"));
@@ -364,11 +418,39 @@ public final class SqliteStore implements GraphStore {
   }
 
   private void runBatch(List<Task<?>> batch) {
+    if (syncFailure != null) {
+      for (Task<?> t : batch) {
+        t.error = writesRefused();
+        t.complete();
+      }
+      return;
+    }
+    boolean guarded = batch.size() > 1 && guardedBatches > 0;
+    if (guarded) {
+      guardedBatches--;
+    }
     long start = System.nanoTime();
     try (Statement s = writer.createStatement()) {
       s.execute("BEGIN IMMEDIATE");
       for (Task<?> t : batch) {
-        runInSavepoint(s, t);
+        if (guarded) {
+          runInSavepoint(s, t);
+        } else if (!runUnguarded(t)) {
+          // No savepoint can undo just this unit's part: undo the transaction, and run the batch again
+          // with a savepoint per unit (a unit keeps no state between attempts; see GraphStore.WriteWork).
+          rollbackQuietly();
+          if (batch.size() == 1) {
+            handOff(batch);
+            return;
+          }
+          guardedBatches = GUARDED_AFTER_FAILURE;
+          for (Task<?> u : batch) {
+            u.error = null;
+            u.result = null;
+          }
+          runBatch(batch);
+          return;
+        }
       }
       s.execute("COMMIT");
       commits.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
@@ -390,10 +472,113 @@ public final class SqliteStore implements GraphStore {
       only.error = storeFailure(cause);
       only.result = null;
       log.error("a write failed and was rolled back: {}", cause.getMessage());
+      // Nothing was written: the answer does not wait for an fsync.
+      only.complete();
+      return;
     }
-    for (Task<?> t : batch) {
-      t.complete();
+    // Committed to the WAL: the syncer answers once an fsync has made it durable. Units that failed in
+    // their savepoint wait too, so that no answer depends on a write that is not yet on disk.
+    handOff(batch);
+  }
+
+  private void handOff(List<Task<?>> batch) {
+    try {
+      committed.put(new ArrayList<>(batch));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("the writer thread was interrupted", e);
     }
+  }
+
+  /**
+   * Runs a unit without a savepoint of its own; false if it failed (its error is in {@code t.error}), in
+   * which case the transaction holds whatever part of it ran before the failure.
+   */
+  private <T> boolean runUnguarded(Task<T> t) {
+    if (t.cancelled.getAsBoolean()) {
+      t.error = new UnavailableException("the call was cancelled before it was written; nothing was written");
+      return true;
+    }
+    try {
+      t.result = t.work.run(new SqliteTx(writerStatements, true, writerCollections));
+      return true;
+    } catch (SqliteFailure e) {
+      throw e;
+    } catch (StoreException e) {
+      t.error = e;
+      return false;
+    } catch (RuntimeException e) {
+      log.error("bug: a write failed unexpectedly and was rolled back", e);
+      t.error = e;
+      return false;
+    }
+  }
+
+  /**
+   * The syncer: takes every batch committed since its last fsync, makes them durable with one
+   * {@code fdatasync} of the WAL, and only then answers their callers. Runs until the writer has stopped
+   * and every committed batch is answered.
+   */
+  private void syncLoop() {
+    List<List<Task<?>>> groups = new ArrayList<>();
+    while (true) {
+      List<Task<?>> first;
+      try {
+        first = committed.poll(50, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        first = null;
+      }
+      if (first == null) {
+        if (writerDone && committed.isEmpty()) {
+          return;
+        }
+        continue;
+      }
+      groups.clear();
+      groups.add(first);
+      committed.drainTo(groups);
+      StoreException failed = null;
+      if (syncFailure == null) {
+        long start = System.nanoTime();
+        try {
+          options.walSync().sync(wal);
+          syncs.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        } catch (IOException | RuntimeException e) {
+          String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+          syncFailure = msg;
+          log.error("an fsync of the write-ahead log {}-wal failed ({}): writes are refused from now on."
+              + " Check the disk (the kernel log), then restart the server; it recovers what is on disk", file,
+              msg, e);
+          failed = new UnavailableException("the write reached the write-ahead log but the fsync that makes it"
+              + " durable failed (" + msg + "), so whether it survives is unknown. The server takes no more writes"
+              + " until it is restarted: check the disk holding " + file.getParent() + " (I/O errors in the"
+              + " kernel log), restart the server, then retry the call with the same request_id", e);
+        }
+      } else {
+        failed = writesRefused();
+      }
+      for (List<Task<?>> group : groups) {
+        for (Task<?> t : group) {
+          if (failed != null) {
+            t.error = failed;
+            t.result = null;
+          }
+          t.complete();
+        }
+      }
+    }
+  }
+
+  private UnavailableException writesRefused() {
+    return new UnavailableException("the embedded store takes no writes since an fsync of its write-ahead log"
+        + " failed (" + syncFailure + "); nothing was written. Check the disk holding " + file.getParent()
+        + " (I/O errors in the kernel log) and restart the server, then retry with the same request_id");
+  }
+
+  /** False once an fsync of the WAL has failed: the store then takes no writes until a restart. */
+  @Override
+  public boolean probe() {
+    return syncFailure == null;
   }
 
   private <T> void runInSavepoint(Statement s, Task<T> t) throws SQLException {
@@ -504,10 +689,17 @@ public final class SqliteStore implements GraphStore {
     }
     try {
       writerThread.join();
+      writerDone = true;
+      syncerThread.join();
       checkpointerThread.interrupt();
       checkpointerThread.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    try {
+      wal.close();
+    } catch (IOException e) {
+      log.warn("closing the WAL file: {}", e.getMessage());
     }
     closeQuietly(checkpointer);
     for (Connection c : allReaders) {

@@ -3,13 +3,27 @@ package io.arangopipe.server.store.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.arangopipe.server.store.CollectionDef;
+import io.arangopipe.server.store.EntityId;
 import io.arangopipe.server.store.GraphStore;
 import io.arangopipe.server.store.GraphStoreContract;
+import io.arangopipe.server.store.NotFoundException;
+import io.arangopipe.server.store.UnavailableException;
+import io.arangopipe.server.store.VertexDoc;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The contract suite on the embedded store, plus what only the embedded store has. */
@@ -64,7 +78,7 @@ class SqliteStoreTest extends GraphStoreContract {
   }
 
   @Test
-  void usesWalFullSyncAndRecordsTheSchemaVersion() throws Exception {
+  void usesWalAndRecordsTheSchemaVersion() throws Exception {
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("arangopipe.db"));
         Statement s = c.createStatement()) {
       try (ResultSet r = s.executeQuery("PRAGMA journal_mode")) {
@@ -137,5 +151,140 @@ class SqliteStoreTest extends GraphStoreContract {
     }
     assertThatThrownBy(() -> open(dir)).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("newer Arangopipe (schema version 999");
+  }
+
+  private static VertexDoc thing(String key) {
+    Instant t = Instant.now();
+    return new VertexDoc(new EntityId("things", key), null, "", Map.of("k", key), t, t, "t");
+  }
+
+  private java.util.Optional<VertexDoc> thingAt(String key) {
+    return store.read(tx -> tx.vertex(new EntityId("things", key)));
+  }
+
+  private void reopen(SqliteStore.Options options) {
+    store.close();
+    store = SqliteStore.open(dir, options);
+    store.write(tx -> {
+      if (tx.collection("things").isEmpty()) {
+        tx.putCollection(CollectionDef.vertex("things", false));
+      }
+      return null;
+    });
+  }
+
+  @Test
+  void aWriteIsAnsweredOnlyOnceTheWalIsSynced() throws Exception {
+    CountDownLatch syncing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean hold = new AtomicBoolean();
+    reopen(SqliteStore.Options.defaults().withWalSync(wal -> {
+      if (hold.get()) {
+        syncing.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new IOException(e);
+        }
+      }
+      SqliteStore.WalSync.FDATASYNC.sync(wal);
+    }));
+    hold.set(true);
+    CompletableFuture<Object> write = store.writeAsync(tx -> {
+      tx.insertVertex(thing("a"));
+      return "done";
+    });
+    assertThat(syncing.await(30, TimeUnit.SECONDS)).isTrue();
+    // Committed to the WAL, so readers see it, but not yet durable: the caller has no answer.
+    assertThat(thingAt("a")).isPresent();
+    assertThat(write).isNotDone();
+    hold.set(false);
+    release.countDown();
+    assertThat(write.get(30, TimeUnit.SECONDS)).isEqualTo("done");
+  }
+
+  @Test
+  void aFailedWalSyncFailsTheWaitingWritesAndRefusesLaterOnesUntilARestart() {
+    AtomicBoolean failing = new AtomicBoolean();
+    reopen(SqliteStore.Options.defaults().withWalSync(wal -> {
+      if (failing.get()) {
+        throw new IOException("Input/output error (injected)");
+      }
+      SqliteStore.WalSync.FDATASYNC.sync(wal);
+    }));
+    store.write(tx -> {
+      tx.insertVertex(thing("before"));
+      return null;
+    });
+    assertThat(store.probe()).isTrue();
+    failing.set(true);
+    assertThatThrownBy(() -> store.write(tx -> {
+      tx.insertVertex(thing("unknown"));
+      return null;
+    })).isInstanceOf(UnavailableException.class)
+        .hasMessageContaining("the fsync that makes it durable failed (Input/output error (injected))")
+        .hasMessageContaining("restart the server").hasMessageContaining("same request_id");
+    assertThat(store.probe()).isFalse();
+    failing.set(false);
+    assertThatThrownBy(() -> store.write(tx -> {
+      tx.insertVertex(thing("after"));
+      return null;
+    })).isInstanceOf(UnavailableException.class).hasMessageContaining("takes no writes")
+        .hasMessageContaining("nothing was written");
+    // Reads go on.
+    assertThat(thingAt("before")).isPresent();
+    // A restart recovers what is on disk and takes writes again.
+    reopen(SqliteStore.Options.defaults());
+    assertThat(store.probe()).isTrue();
+    store.write(tx -> {
+      tx.insertVertex(thing("after"));
+      return null;
+    });
+    assertThat(thingAt("after")).isPresent();
+    assertThat(thingAt("before")).isPresent();
+  }
+
+  @Test
+  void aUnitThatFailsInAGroupCommitUndoesOnlyItsOwnWrites() throws Exception {
+    reopen(SqliteStore.Options.defaults());
+    // Hold the writer thread so that the next writes queue up and are committed as one batch.
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Object> blocker = store.writeAsync(tx -> {
+      running.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+      return null;
+    });
+    assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+    AtomicInteger attemptsOfFirst = new AtomicInteger();
+    CompletableFuture<Object> first = store.writeAsync(tx -> {
+      attemptsOfFirst.incrementAndGet();
+      tx.insertVertex(thing("first"));
+      return "first";
+    });
+    CompletableFuture<Object> failing = store.writeAsync(tx -> {
+      tx.insertVertex(thing("half"));
+      throw new NotFoundException("things/missing", "no document has id things/missing");
+    });
+    CompletableFuture<Object> last = store.writeAsync(tx -> {
+      tx.insertVertex(thing("last"));
+      return "last";
+    });
+    release.countDown();
+    blocker.get(30, TimeUnit.SECONDS);
+    assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("first");
+    assertThat(last.get(30, TimeUnit.SECONDS)).isEqualTo("last");
+    assertThatThrownBy(failing::join).hasCauseInstanceOf(NotFoundException.class);
+    assertThat(thingAt("first")).isPresent();
+    assertThat(thingAt("last")).isPresent();
+    assertThat(thingAt("half")).isEmpty();
+    // The batch ran without savepoints first, was undone when a unit failed, and ran again with them.
+    assertThat(attemptsOfFirst).hasValue(2);
+    long things = store.read(tx -> tx.count("things"));
+    assertThat(things).isEqualTo(2L);
   }
 }
