@@ -369,39 +369,96 @@ public final class LogRunBenchmark {
   }
 
   /**
+   * One measurement's window (warm-up, then the measured seconds) and its accounting: calls that start
+   * inside the measured window count, with their latencies (each slot or thread its own {@link Latencies})
+   * and errors by name; the first call that counts takes the CPU readings.
+   */
+  private static final class Window {
+    final long from;
+    final long to;
+    final int capacity;
+    final List<Latencies> lats = new ArrayList<>();
+    private final Process server;
+    private final int seconds;
+    private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    private final AtomicLong serverCpuFrom = new AtomicLong(-1);
+    private final AtomicLong clientCpuFrom = new AtomicLong(-1);
+
+    Window(int c, int warmupSeconds, int seconds, Process server) {
+      this.from = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmupSeconds);
+      this.to = from + TimeUnit.SECONDS.toNanos(seconds);
+      this.seconds = seconds;
+      this.server = server;
+      this.capacity = 3_000_000 / c + 10_000;
+      for (int t = 0; t < c; t++) {
+        lats.add(new Latencies(capacity));
+      }
+    }
+
+    /** Whether a call starting at {@code s} counts. */
+    boolean counts(long s) {
+      boolean counted = s - from >= 0;
+      if (counted && serverCpuFrom.get() < 0) {
+        serverCpuFrom.compareAndSet(-1, cpuNanos(server));
+        clientCpuFrom.compareAndSet(-1, processCpuNanos());
+      }
+      return counted;
+    }
+
+    /** A counted call of slot {@code slot} that started at {@code s} ended, with {@code error} or none. */
+    void ended(int slot, long s, String error) {
+      if (error != null) {
+        errors.computeIfAbsent(error, k -> new LongAdder()).increment();
+      } else if (lats.get(slot).count() < capacity) {
+        lats.get(slot).add(System.nanoTime() - s);
+      }
+    }
+
+    Result result(String kase, int c) {
+      double elapsed = (System.nanoTime() - from) / 1e9;
+      Latencies all = Latencies.merge(lats, lats.stream().mapToInt(Latencies::count).sum());
+      Map<String, Long> errs = new TreeMap<>();
+      errors.forEach((k, v) -> errs.put(k, v.sum()));
+      long calls = all.count();
+      double serverCpu = server == null ? Double.NaN
+          : (cpuNanos(server) - serverCpuFrom.get()) / 1e6 / Math.max(1, calls);
+      double clientCpu = (processCpuNanos() - clientCpuFrom.get()) / 1e6 / Math.max(1, calls);
+      return new Result(kase, c, calls, Math.max(elapsed, seconds), all, errs, serverCpu, clientCpu,
+          LineageSearchBenchmark.loadAverage());
+    }
+  }
+
+  private static String errorName(Throwable failure) {
+    if (failure instanceof StatusRuntimeException e) {
+      return e.getStatus().getCode().name();
+    }
+    if (failure instanceof HttpError e) {
+      return "HTTP " + e.status;
+    }
+    return failure.getClass().getSimpleName();
+  }
+
+  /**
    * {@link #measure}'s rules with asynchronous calls: {@code c} calls in flight, each slot starting its
    * next call as soon as its last one is answered (on the transport's thread), for warm-up + measured
-   * seconds; calls that start inside the measured window count. No thread per call in flight.
+   * seconds. No thread per call in flight.
    */
   static Result measureAsync(String kase, int c, int warmupSeconds, int seconds, Process server, AsyncCall call)
       throws InterruptedException {
-    long start = System.nanoTime();
-    long from = start + TimeUnit.SECONDS.toNanos(warmupSeconds);
-    long to = from + TimeUnit.SECONDS.toNanos(seconds);
-    List<Latencies> lats = new ArrayList<>();
-    Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-    AtomicLong serverCpuFrom = new AtomicLong(-1);
-    AtomicLong clientCpuFrom = new AtomicLong(-1);
+    Window w = new Window(c, warmupSeconds, seconds, server);
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(c);
-    int capacity = 3_000_000 / c + 10_000;
     for (int t = 0; t < c; t++) {
-      Latencies l = new Latencies(capacity);
-      lats.add(l);
+      int slot = t;
       new Object() {
-        final int slot = lats.size() - 1;
         long n;
 
         void next() {
           long s = System.nanoTime();
-          if (s - to >= 0) {
+          if (s - w.to >= 0) {
             done.countDown();
             return;
           }
-          boolean counted = s - from >= 0;
-          if (counted && serverCpuFrom.get() < 0) {
-            serverCpuFrom.compareAndSet(-1, cpuNanos(server));
-            clientCpuFrom.compareAndSet(-1, processCpuNanos());
-          }
+          boolean counted = w.counts(s);
           com.google.common.util.concurrent.ListenableFuture<?> f;
           try {
             f = call.start(slot, n++);
@@ -424,13 +481,7 @@ public final class LogRunBenchmark {
 
         void answered(boolean counted, long s, Throwable failure) {
           if (counted) {
-            if (failure != null) {
-              String error = failure instanceof StatusRuntimeException e ? e.getStatus().getCode().name()
-                  : failure.getClass().getSimpleName();
-              errors.computeIfAbsent(error, k -> new LongAdder()).increment();
-            } else if (l.count() < capacity) {
-              l.add(System.nanoTime() - s);
-            }
+            w.ended(slot, s, failure == null ? null : errorName(failure));
           }
           // A call that fails at once answers on this stack: go on from another thread now and then
           // rather than recursing without bound.
@@ -451,15 +502,7 @@ public final class LogRunBenchmark {
     if (!done.await(seconds + warmupSeconds + 120L, TimeUnit.SECONDS)) {
       throw new IllegalStateException(kase + ": calls still unanswered 120 s after the measured window");
     }
-    double elapsed = (System.nanoTime() - from) / 1e9;
-    Latencies all = Latencies.merge(lats, lats.stream().mapToInt(Latencies::count).sum());
-    Map<String, Long> errs = new TreeMap<>();
-    errors.forEach((k, v) -> errs.put(k, v.sum()));
-    long calls = all.count();
-    double serverCpu = server == null ? Double.NaN : (cpuNanos(server) - serverCpuFrom.get()) / 1e6 / Math.max(1, calls);
-    double clientCpu = (processCpuNanos() - clientCpuFrom.get()) / 1e6 / Math.max(1, calls);
-    return new Result(kase, c, calls, Math.max(elapsed, seconds), all, errs, serverCpu, clientCpu,
-        LineageSearchBenchmark.loadAverage());
+    return w.result(kase, c);
   }
 
   /**
@@ -468,47 +511,26 @@ public final class LogRunBenchmark {
    */
   static Result measure(String kase, int c, int warmupSeconds, int seconds, Process server, Call call)
       throws InterruptedException {
-    long start = System.nanoTime();
-    long from = start + TimeUnit.SECONDS.toNanos(warmupSeconds);
-    long to = from + TimeUnit.SECONDS.toNanos(seconds);
-    List<Latencies> lats = new ArrayList<>();
-    Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-    AtomicLong serverCpuFrom = new AtomicLong(-1);
-    AtomicLong clientCpuFrom = new AtomicLong(-1);
+    Window w = new Window(c, warmupSeconds, seconds, server);
     List<Thread> threads = new ArrayList<>();
-    int capacity = 3_000_000 / c + 10_000;
     for (int t = 0; t < c; t++) {
-      Latencies l = new Latencies(capacity);
-      lats.add(l);
       int id = t;
       Thread th = new Thread(() -> {
         long n = 0;
         while (true) {
           long s = System.nanoTime();
-          if (s - to >= 0) {
+          if (s - w.to >= 0) {
             return;
           }
-          boolean counted = s - from >= 0;
-          if (counted && serverCpuFrom.get() < 0) {
-            serverCpuFrom.compareAndSet(-1, cpuNanos(server));
-            clientCpuFrom.compareAndSet(-1, processCpuNanos());
-          }
+          boolean counted = w.counts(s);
           String error = null;
           try {
             call.run(id, n++);
-          } catch (StatusRuntimeException e) {
-            error = e.getStatus().getCode().name();
-          } catch (HttpError e) {
-            error = "HTTP " + e.status;
           } catch (Exception e) {
-            error = e.getClass().getSimpleName();
+            error = errorName(e);
           }
           if (counted) {
-            if (error != null) {
-              errors.computeIfAbsent(error, k -> new LongAdder()).increment();
-            } else if (l.count() < capacity) {
-              l.add(System.nanoTime() - s);
-            }
+            w.ended(id, s, error);
           }
         }
       }, "load-" + t);
@@ -518,15 +540,7 @@ public final class LogRunBenchmark {
     for (Thread th : threads) {
       th.join();
     }
-    double elapsed = (System.nanoTime() - from) / 1e9;
-    Latencies all = Latencies.merge(lats, lats.stream().mapToInt(Latencies::count).sum());
-    Map<String, Long> errs = new TreeMap<>();
-    errors.forEach((k, v) -> errs.put(k, v.sum()));
-    long calls = all.count();
-    double serverCpu = server == null ? Double.NaN : (cpuNanos(server) - serverCpuFrom.get()) / 1e6 / Math.max(1, calls);
-    double clientCpu = (processCpuNanos() - clientCpuFrom.get()) / 1e6 / Math.max(1, calls);
-    return new Result(kase, c, calls, Math.max(elapsed, seconds), all, errs, serverCpu, clientCpu,
-        LineageSearchBenchmark.loadAverage());
+    return w.result(kase, c);
   }
 
   /** The storage ceiling with {@code c} LogRuns in flight: as many groups as start in the measured seconds. */
