@@ -13,7 +13,11 @@ public interface GraphStore extends AutoCloseable {
     T run(ReadTx tx);
   }
 
-  /** A unit of writing work; it may read its own writes. */
+  /**
+   * A unit of writing work; it may read its own writes. A store may run it more than once, undoing every
+   * attempt but the last (a retry after a conflict, or a batch run again after one of its units failed), so
+   * it must keep no state outside the transaction between attempts.
+   */
   @FunctionalInterface
   interface WriteWork<T> {
     T run(WriteTx tx);

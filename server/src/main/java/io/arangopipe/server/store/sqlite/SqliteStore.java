@@ -39,10 +39,13 @@ import org.sqlite.SQLiteConfig;
  * The embedded store: one SQLite file in WAL mode.
  *
  * <p>Writes go through one writer thread that owns the only writable connection. It takes every unit
- * of work that is waiting (up to {@code maxBatch}), runs each inside its own savepoint of one {@code
- * BEGIN IMMEDIATE} transaction, and commits them together. A unit of work that throws only rolls back its
- * savepoint. If SQLite itself fails mid-batch, the batch is rolled back and each unit is retried alone, so
- * one bad write cannot take its neighbours down with it.
+ * of work that is waiting (up to {@code maxBatch}), runs them in one {@code BEGIN IMMEDIATE} transaction,
+ * and commits them together. Units rarely fail, so a batch first runs without a savepoint per unit (a
+ * savepoint makes SQLite copy every page the unit changes); if a unit throws, the transaction is rolled
+ * back and the batch runs again with a savepoint per unit, so that only the failed unit's writes are
+ * undone. If SQLite itself fails mid-batch, the batch is rolled back and each unit is retried alone, so
+ * one bad write cannot take its neighbours down with it. Either way a unit may run more than once; it
+ * keeps no state between attempts.
  *
  * <p>Durability is pipelined: the writer's {@code COMMIT} writes the batch's pages to the WAL
  * (synchronous=NORMAL: no fsync), hands the batch to the syncer thread and goes on with the next batch
