@@ -418,21 +418,19 @@ public final class MetadataCore {
 
   /** {@link #readable} and {@link #requireVertex} without reading the document: the vertex's project. */
   private static void requireReadable(Principal who, ReadTx tx, EntityId id, String field) {
-    String project = tx.projectOf(id).orElseThrow(() -> new NotFoundException(id.toString(),
-        field + ": " + id + " does not exist"));
-    if (!who.canRead(project)) {
-      who.requireRead(project, field + " " + id);
-    }
+    requireReadable(who, tx.projectOf(id), id, field);
   }
 
   /** {@link #requireReadable(Principal, ReadTx, EntityId, String)} with the projects already read. */
   private static void requireReadable(Principal who, Map<EntityId, String> projects, EntityId id, String field) {
-    String project = projects.get(id);
-    if (project == null) {
-      throw new NotFoundException(id.toString(), field + ": " + id + " does not exist");
-    }
-    if (!who.canRead(project)) {
-      who.requireRead(project, field + " " + id);
+    requireReadable(who, Optional.ofNullable(projects.get(id)), id, field);
+  }
+
+  /** The vertex {@code id}, in {@code project} if it exists, must exist and be readable. */
+  private static void requireReadable(Principal who, Optional<String> project, EntityId id, String field) {
+    String p = project.orElseThrow(() -> new NotFoundException(id.toString(), field + ": " + id + " does not exist"));
+    if (!who.canRead(p)) {
+      who.requireRead(p, field + " " + id);
     }
   }
 

@@ -436,9 +436,7 @@ public final class SqliteStore implements GraphStore {
     try (Statement s = writer.createStatement()) {
       s.execute("BEGIN IMMEDIATE");
       for (Task<?> t : batch) {
-        if (guarded) {
-          runInSavepoint(s, t);
-        } else if (!runUnguarded(t)) {
+        if (!runUnit(s, t, guarded) && !guarded) {
           // No savepoint can undo just this unit's part: undo the transaction, and run the batch again
           // with a savepoint per unit (a unit keeps no state between attempts; see GraphStore.WriteWork).
           rollbackQuietly();
@@ -490,30 +488,6 @@ public final class SqliteStore implements GraphStore {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("the writer thread was interrupted", e);
-    }
-  }
-
-  /**
-   * Runs a unit without a savepoint of its own; false if it failed (its error is in {@code t.error}), in
-   * which case the transaction holds whatever part of it ran before the failure.
-   */
-  private <T> boolean runUnguarded(Task<T> t) {
-    if (t.cancelled.getAsBoolean()) {
-      t.error = new UnavailableException("the call was cancelled before it was written; nothing was written");
-      return true;
-    }
-    try {
-      t.result = t.work.run(new SqliteTx(writerStatements, true, writerCollections));
-      return true;
-    } catch (SqliteFailure e) {
-      throw e;
-    } catch (StoreException e) {
-      t.error = e;
-      return false;
-    } catch (RuntimeException e) {
-      log.error("bug: a write failed unexpectedly and was rolled back", e);
-      t.error = e;
-      return false;
     }
   }
 
@@ -584,28 +558,38 @@ public final class SqliteStore implements GraphStore {
     return syncFailure == null;
   }
 
-  private <T> void runInSavepoint(Statement s, Task<T> t) throws SQLException {
+  /**
+   * Runs one unit of the batch, with a savepoint of its own when {@code guarded}; false if it failed (its
+   * error is in {@code t.error}). A guarded unit's failure is undone by its savepoint; an unguarded one
+   * leaves whatever part of it ran in the transaction, for the caller to undo.
+   */
+  private <T> boolean runUnit(Statement s, Task<T> t, boolean guarded) throws SQLException {
     if (t.cancelled.getAsBoolean()) {
       t.error = new UnavailableException("the call was cancelled before it was written; nothing was written");
-      return;
+      return true;
     }
-    writerStatements.get("SAVEPOINT unit").execute();
+    if (guarded) {
+      writerStatements.get("SAVEPOINT unit").execute();
+    }
     try {
       t.result = t.work.run(new SqliteTx(writerStatements, true, writerCollections));
-      writerStatements.get("RELEASE unit").execute();
+      if (guarded) {
+        writerStatements.get("RELEASE unit").execute();
+      }
+      return true;
     } catch (SqliteFailure e) {
       throw e;
-    } catch (StoreException e) {
-      t.error = e;
-      writerCollections.clear();
-      s.execute("ROLLBACK TO unit");
-      s.execute("RELEASE unit");
     } catch (RuntimeException e) {
-      log.error("bug: a write failed unexpectedly and was rolled back", e);
+      if (!(e instanceof StoreException)) {
+        log.error("bug: a write failed unexpectedly and was rolled back", e);
+      }
       t.error = e;
-      writerCollections.clear();
-      s.execute("ROLLBACK TO unit");
-      s.execute("RELEASE unit");
+      if (guarded) {
+        writerCollections.clear();
+        s.execute("ROLLBACK TO unit");
+        s.execute("RELEASE unit");
+      }
+      return false;
     }
   }
 

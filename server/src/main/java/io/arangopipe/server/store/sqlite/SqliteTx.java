@@ -694,18 +694,7 @@ final class SqliteTx implements WriteTx {
       return;
     }
     if (rows.size() <= ONE_STATEMENT_ROWS) {
-      String one = insert + row;
-      for (int i = 0; i < rows.size(); i++) {
-        if (!insertRow(one, rows.get(i))) {
-          // What is in the way, found while the rows before it are still there (one of them may be).
-          RuntimeException e = conflict.apply(i);
-          String delete = "DELETE FROM " + table + " WHERE collection = ? AND key = ?";
-          for (int j = 0; j < i; j++) {
-            update(delete, rows.get(j).subList(0, 2));
-          }
-          throw e;
-        }
-      }
+      insertEachOrNone(table, insert + row, rows, conflict);
       return;
     }
     update("SAVEPOINT bulk", List.of());
@@ -728,28 +717,30 @@ final class SqliteTx implements WriteTx {
     }
     update("RELEASE bulk", List.of());
     if (!ok) {
-      oneByOneAllOrNone(() -> {
-        for (int k = 0; k < rows.size(); k++) {
-          if (!insertRow(insert + row, rows.get(k))) {
-            throw conflict.apply(k);
-          }
-        }
-      });
+      // Row by row, to find the first one in the way (and undo the rest).
+      insertEachOrNone(table, insert + row, rows, conflict);
     }
   }
 
-  /** Runs {@code oneByOne} in a savepoint that is rolled back when it throws. */
-  private void oneByOneAllOrNone(Runnable oneByOne) {
-    update("SAVEPOINT bulk", List.of());
-    try {
-      oneByOne.run();
-    } catch (RuntimeException e) {
-      update("ROLLBACK TO bulk", List.of());
-      update("RELEASE bulk", List.of());
-      throw e;
+  /**
+   * Inserts the rows with one single-row INSERT each (no statement journal). If a unique index refuses a
+   * row, the rows this call inserted before it are deleted again and its {@code conflict} is thrown.
+   */
+  private void insertEachOrNone(String table, String insertOne, List<List<Object>> rows,
+      java.util.function.IntFunction<RuntimeException> conflict) {
+    for (int i = 0; i < rows.size(); i++) {
+      if (!insertRow(insertOne, rows.get(i))) {
+        // What is in the way, found while the rows before it are still there (one of them may be).
+        RuntimeException e = conflict.apply(i);
+        String delete = "DELETE FROM " + table + " WHERE collection = ? AND key = ?";
+        for (int j = 0; j < i; j++) {
+          update(delete, rows.get(j).subList(0, 2));
+        }
+        throw e;
+      }
     }
-    update("RELEASE bulk", List.of());
   }
+
   @Override
   public void replaceVertex(VertexDoc v) {
     requireWritable();
