@@ -54,7 +54,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class LogRunBenchmark {
 
   record Options(List<Integer> concurrency, int warmupSeconds, int seconds, int lookupSeconds, Path serverJar,
-      Path benchJar, String mlflow, Path out, List<String> serverArgs, String serverJvm, List<String> cases) {
+      Path benchJar, String mlflow, Path out, List<String> serverArgs, String serverJvm, List<String> cases,
+      boolean keepData) {
 
     static Options parse(String[] args) {
       List<Integer> conc = List.of(1, 8, 32, 128);
@@ -68,6 +69,7 @@ public final class LogRunBenchmark {
       List<String> serverArgs = new ArrayList<>();
       String serverJvm = "-Xms512m -Xmx1g -XX:+UseParallelGC";
       List<String> cases = List.of("logrun", "logrun-auto", "echo", "storage", "mlflow", "lookups");
+      boolean keepData = false;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         switch (a) {
@@ -83,6 +85,7 @@ public final class LogRunBenchmark {
           case "--server-arg" -> serverArgs.add(args[++i]);
           case "--server-jvm" -> serverJvm = args[++i];
           case "--cases" -> cases = Arrays.asList(args[++i].split(","));
+          case "--keep-data" -> keepData = true;
           case "--help", "-h" -> {
             usage(System.out);
             System.exit(0);
@@ -95,13 +98,13 @@ public final class LogRunBenchmark {
         }
       }
       return new Options(conc, warmup, seconds, lookup, serverJar, benchJar, mlflow, out, serverArgs, serverJvm,
-          cases);
+          cases, keepData);
     }
 
     static void usage(PrintStream o) {
       o.println("""
           LogRunBenchmark [options]
-            --concurrency 1,8,32,128   client concurrencies (threads, each with one call in flight)
+            --concurrency 1,8,32,128   client concurrencies (calls in flight)
             --warmup 3                 seconds of warm-up per case (not measured)
             --seconds 10               measured seconds per LogRun / echo / storage / MLflow case
             --lookup-seconds 5         measured seconds per lookup case
@@ -111,6 +114,9 @@ public final class LogRunBenchmark {
             --server-jvm "OPTS"        the server JVM's options (-Xms512m -Xmx1g -XX:+UseParallelGC)
             --mlflow URL               an MLflow tracking server to compare with (e.g. http://127.0.0.1:5000)
             --out PATH                 the results table (benchmarks/target/logrun-results.md)
+            --keep-data                keep the server's log and data folder and the storage ceiling's
+                                       databases (deleted after a run that completes; a run can write
+                                       gigabytes)
             --cases LIST               logrun,logrun-auto,echo,storage,mlflow,lookups (all); lookups need
                                        logrun. logrun: the client names each run (run_id "r<nonce>-<phase>-
                                        <thread>-<n>"); logrun-auto: the same LogRun without a run_id, so
@@ -223,7 +229,15 @@ public final class LogRunBenchmark {
     System.out.println(table);
     Files.createDirectories(o.out().toAbsolutePath().getParent());
     Files.writeString(o.out(), table);
-    System.out.println("server log and data: " + tmp);
+    if (o.keepData()) {
+      System.out.println("server log and data: " + tmp);
+    } else {
+      try (java.util.stream.Stream<Path> all = Files.walk(tmp)) {
+        for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
   }
 
   // ---- the server and its data -----------------------------------------------------------------

@@ -7,10 +7,15 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
-/** The real server jar as a child process on a free loopback port, with a fresh data folder. */
+/**
+ * The real server jar as a child process on a free loopback port, with a fresh data folder that is deleted
+ * when it stops (a benchmark trial writes hundreds of megabytes); {@code -Darangopipe.keepData=true} keeps it.
+ */
 final class ServerProcess implements AutoCloseable {
   final Path dir;
   final int port;
@@ -52,10 +57,19 @@ final class ServerProcess implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() throws InterruptedException, IOException {
     process.destroy();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    if (Boolean.getBoolean("arangopipe.keepData")) {
+      System.out.println("server log and data kept in " + dir);
+      return;
+    }
+    try (Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
     }
   }
 }
