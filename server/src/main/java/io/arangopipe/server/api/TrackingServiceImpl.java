@@ -181,7 +181,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
             return;
           }
         }
-        java.util.concurrent.CompletableFuture<List<io.arangopipe.server.store.VertexDoc>> written;
+        java.util.concurrent.CompletableFuture<Integer> written;
         int n = batch.getRecordsCount();
         long seq = submitted++;
         try {

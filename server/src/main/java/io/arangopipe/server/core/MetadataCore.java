@@ -37,6 +37,7 @@ import io.arangopipe.server.store.Times;
 import io.arangopipe.server.store.VertexDoc;
 import io.arangopipe.server.store.VertexQuery;
 import io.arangopipe.server.store.WriteTx;
+import io.arangopipe.server.store.WrittenDoc;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -887,19 +888,9 @@ public final class MetadataCore {
    */
   public VertexDoc logServingPerf(Principal who, String tag, Map<String, Object> metrics, Instant time,
       Idempotency idem) {
-    String actor = who.name();
-    return logServingPerfBatch(who, List.of(new ServingRecord(tag, metrics, time)), "", idem).get(0);
-  }
-
-  /**
-   * Records a batch of serving measurements in one atomic write: all or none. {@code field} prefixes
-   * field names in errors (e.g. {@code records}); with an empty prefix, fields are named as in
-   * LogServingPerf.
-   */
-  public List<VertexDoc> logServingPerfBatch(Principal who, List<ServingRecord> records, String field,
-      Idempotency idem) {
     try {
-      return logServingPerfBatchAsync(who, records, field, idem, BatchGuard.NONE).join();
+      return servingPerfAsync(who, List.of(new ServingRecord(tag, metrics, time)), "", idem, VERTICES,
+          written -> written, BatchGuard.NONE).join().get(0);
     } catch (java.util.concurrent.CompletionException e) {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
@@ -909,13 +900,39 @@ public final class MetadataCore {
   }
 
   /**
-   * {@link #logServingPerfBatch} without waiting for the write: invalid batches throw at once; the future
-   * completes once the batch is durable. {@code guard} is asked first inside the unit of work, on the
-   * store's writer thread, and told when the unit fails: a stream with several batches in flight uses it
-   * so that no batch is written after an earlier batch of the same stream failed.
+   * Records a batch of serving measurements in one atomic write, all or none, without waiting for it:
+   * invalid batches throw at once; the future completes with the number of records once the batch is
+   * durable. {@code field} prefixes field names in errors (e.g. {@code records}). {@code guard} is asked
+   * first inside the unit of work, on the store's writer thread, and told when the unit fails: a stream
+   * with several batches in flight uses it so that no batch is written after an earlier batch of the
+   * same stream failed.
    */
-  public java.util.concurrent.CompletableFuture<List<VertexDoc>> logServingPerfBatchAsync(Principal who,
+  public java.util.concurrent.CompletableFuture<Integer> logServingPerfBatchAsync(Principal who,
       List<ServingRecord> records, String field, Idempotency idem, BatchGuard guard) {
+    return servingPerfAsync(who, records, field, idem, RECORD_COUNT, List::size, guard);
+  }
+
+  /**
+   * A batch's request record holds how many records it wrote, not their ids: a stream's answer counts
+   * records, and listing 1,000 ids made the record span several overflow pages.
+   */
+  private static final Codec<Integer> RECORD_COUNT = new Codec<>() {
+    @Override
+    public String encode(Integer n) {
+      return Integer.toString(n);
+    }
+
+    @Override
+    public Integer decode(ReadTx tx, String encoded) {
+      // Earlier builds listed the ids: a batch retried across an upgrade is counted from them.
+      return encoded.startsWith("[") ? Json.parseList(encoded).size() : Integer.parseInt(encoded);
+    }
+  };
+
+  /** LogServingPerf and a stream's batch: the same write, answered in two ways. */
+  private <T> java.util.concurrent.CompletableFuture<T> servingPerfAsync(Principal who,
+      List<ServingRecord> records, String field, Idempotency idem, Codec<T> codec,
+      java.util.function.Function<List<VertexDoc>, T> answer, BatchGuard guard) {
     String actor = who.name();
     if (records.isEmpty() || records.size() > MAX_SERVING_BATCH) {
       throw new InvalidArgumentException(field.isEmpty() ? "records" : field, "a batch holds 1 to "
@@ -934,7 +951,19 @@ public final class MetadataCore {
       }
       Validate.document(prefix + "metrics", m);
     }
-    GraphStore.WriteWork<List<VertexDoc>> unit = idempotent(idem, VERTICES, tx -> {
+    // Keys and documents (with their JSON) are made here, on the caller's thread: the store's single writer
+    // thread is what limits a stream, so the unit of work only looks up the deployments and inserts.
+    Instant now = now();
+    List<String> spKeys = new ArrayList<>(records.size());
+    List<WrittenDoc> docs = new ArrayList<>(records.size());
+    for (ServingRecord r : records) {
+      Map<String, Object> doc = new LinkedHashMap<>(r.metrics() == null ? Map.of() : r.metrics());
+      doc.put("time", formatTime(r.time() == null ? now : r.time().truncatedTo(ChronoUnit.MICROS)));
+      doc.put("deployment_tag", r.deploymentTag());
+      docs.add(WrittenDoc.of(doc));
+      spKeys.add(keys.next());
+    }
+    GraphStore.WriteWork<T> unit = idempotent(idem, codec, tx -> {
       Map<String, VertexDoc> deployments = new HashMap<>();
       List<VertexDoc> out = new ArrayList<>(records.size());
       List<EdgeDoc> edges = new ArrayList<>(records.size());
@@ -951,18 +980,14 @@ public final class MetadataCore {
           throw new FailedPreconditionException("DEPLOYMENT_ARCHIVED", prefix + "deployment_tag: deployment \""
               + Validate.printable(r.deploymentTag()) + "\" is archived and takes no serving performance");
         }
-        Instant now = now();
-        Map<String, Object> doc = new LinkedHashMap<>(r.metrics() == null ? Map.of() : r.metrics());
-        doc.put("time", formatTime(r.time() == null ? now : r.time().truncatedTo(ChronoUnit.MICROS)));
-        doc.put("deployment_tag", r.deploymentTag());
-        VertexDoc sp = new VertexDoc(new EntityId(SERVINGPERF, keys.next()), null, dep.project(), doc, now, now,
-            actor);
+        VertexDoc sp = new VertexDoc(new EntityId(SERVINGPERF, spKeys.get(i)), null, dep.project(), docs.get(i),
+            now, now, actor);
         out.add(sp);
         edges.add(seedKeyedEdge(Schema.DEPLOYMENT_SERVINGPERF, dep.id(), sp.id(), actor));
       }
       tx.insertVertices(out);
       linkAll(tx, edges);
-      return out;
+      return answer.apply(out);
     });
     return store.writeAsync(tx -> {
       RuntimeException refused = guard.refusal();

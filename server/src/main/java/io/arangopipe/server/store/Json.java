@@ -36,6 +36,9 @@ public final class Json {
 
   /** Prints a value as compact JSON with object keys sorted, so equal documents print equally. */
   public static String write(Object value) {
+    if (value instanceof WrittenDoc w) {
+      return w.json();
+    }
     try {
       return MAPPER.writeValueAsString(value);
     } catch (JsonProcessingException e) {

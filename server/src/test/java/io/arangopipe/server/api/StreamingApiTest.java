@@ -72,9 +72,26 @@ class StreamingApiTest extends ApiTestBase {
     assertThat(r.getAcceptedBatches()).isEqualTo(3);
     assertThat(r.getAcceptedRecords()).isEqualTo(351);
     assertThat(count("servingperf")).isEqualTo(351);
-    // Resending batches with their request ids (a reconnect) writes nothing twice.
-    send(List.of(batch("serving", 100, "b1"), batch("serving", 250, "b2")));
+    // Resending batches with their request ids (a reconnect) writes nothing twice, and counts them again.
+    r = send(List.of(batch("serving", 100, "b1"), batch("serving", 250, "b2")));
+    assertThat(r.getAcceptedBatches()).isEqualTo(2);
+    assertThat(r.getAcceptedRecords()).isEqualTo(350);
     assertThat(count("servingperf")).isEqualTo(351);
+  }
+
+  @Test
+  void aBatchAnsweredByAnEarlierBuildIsCountedFromTheIdsItsRecordListed() throws Exception {
+    deployment();
+    send(List.of(batch("serving", 3, "old")));
+    // Earlier builds stored a batch's result as the list of its records' ids.
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("arangopipe.db"));
+        java.sql.Statement st = c.createStatement()) {
+      assertThat(st.executeUpdate("UPDATE requests SET result = '[\"servingperf/a\",\"servingperf/b\","
+          + "\"servingperf/c\"]' WHERE request_id = 'old' AND result = '3'")).isEqualTo(1);
+    }
+    StreamServingPerfResponse r = send(List.of(batch("serving", 3, "old")));
+    assertThat(r.getAcceptedRecords()).isEqualTo(3);
+    assertThat(count("servingperf")).isEqualTo(3);
   }
 
   @Test

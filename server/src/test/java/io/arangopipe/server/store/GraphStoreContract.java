@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -325,6 +326,36 @@ public abstract class GraphStoreContract {
     });
     assertThat(vertexAt(new EntityId("things", "after"))).isPresent();
     assertThat(vertexAt(new EntityId("things", "c0"))).isEmpty();
+  }
+
+  @Test
+  void aBulkInsertKeepsEachRowsOwnValuesWhereRowsShareSome() {
+    // Rows that share a value in some columns and not in others: the bulk insert binds shared values once.
+    EntityId hub = new EntityId("things", "hub");
+    insert(vertex("things", "hub", null, "", doc()));
+    List<VertexDoc> many = new ArrayList<>();
+    List<EdgeDoc> edges = new ArrayList<>();
+    for (int i = 0; i < 75; i++) {
+      Map<String, Object> d = i % 3 == 0 ? WrittenDoc.of(doc("i", (long) i, "s", "x")) : doc("i", (long) i);
+      Instant t = i < 70 ? T0 : T0.plusSeconds(i);
+      many.add(new VertexDoc(new EntityId("things", "s" + i), i % 2 == 0 ? null : "n" + i, i % 5 == 0 ? "q" : "p",
+          d, t, i == 74 ? t.plusSeconds(1) : t, i == 40 ? "other" : "tester"));
+      EntityId to = new EntityId("things", "s" + i);
+      edges.add(new EdgeDoc(new EntityId("links", "k" + i), i == 7 ? to : hub, to, i == 9 ? Map.of() : Map.of("w", 1L),
+          t, "tester"));
+    }
+    store.write(tx -> {
+      tx.insertVertices(many);
+      tx.insertEdges(edges);
+      return null;
+    });
+    for (VertexDoc v : many) {
+      assertThat(vertexAt(v.id())).contains(v);
+    }
+    for (EdgeDoc e : edges) {
+      Optional<EdgeDoc> stored = store.read(tx -> tx.edge(e.id()));
+      assertThat(stored).contains(e);
+    }
   }
 
   @Test

@@ -32,4 +32,19 @@ class JsonTest {
   void nanIsNotJson() {
     assertThatThrownBy(() -> Json.normalize(Double.NaN)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void aWrittenDocPrintsAsItsMapWouldAndEqualsIt() {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("z", Map.of("b", List.of(1L, "x"), "a", true));
+    doc.put("a", null);
+    WrittenDoc written = WrittenDoc.of(doc);
+    assertThat(written.json()).isEqualTo(Json.write(doc)).isEqualTo("{\"a\":null,\"z\":{\"a\":true,\"b\":[1,\"x\"]}}");
+    assertThat(Json.write(written)).isSameAs(written.json());
+    assertThat(Json.write(List.of(written))).isEqualTo("[" + written.json() + "]");
+    assertThat(written).isEqualTo(doc).hasSameHashCodeAs(doc);
+    doc.put("later", 1L); // a copy: later changes to the source map are not seen
+    assertThat(written).doesNotContainKey("later");
+    assertThatThrownBy(() -> written.put("x", 1L)).isInstanceOf(UnsupportedOperationException.class);
+  }
 }

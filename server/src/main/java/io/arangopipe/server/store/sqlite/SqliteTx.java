@@ -663,7 +663,7 @@ final class SqliteTx implements WriteTx {
     for (VertexDoc v : vs) {
       rows.add(vertexParams(v));
     }
-    insertAllOrNone("vertices", INSERT_VERTEX, VERTEX_ROW, rows, i -> vertexConflict(vs.get(i)));
+    insertAllOrNone("vertices", VERTEX_COLUMNS, INSERT_VERTEX, VERTEX_ROW, rows, i -> vertexConflict(vs.get(i)));
   }
 
   @Override
@@ -676,19 +676,19 @@ final class SqliteTx implements WriteTx {
     for (EdgeDoc e : es) {
       rows.add(edgeParams(e));
     }
-    insertAllOrNone("edges", INSERT_EDGE, EDGE_ROW, rows, i -> edgeConflict(es.get(i)));
+    insertAllOrNone("edges", EDGE_COLUMNS, INSERT_EDGE, EDGE_ROW, rows, i -> edgeConflict(es.get(i)));
   }
 
   /**
    * Inserts every row or none. Up to {@link #ONE_STATEMENT_ROWS} rows go one single-row INSERT each; more
-   * go as multi-row INSERTs inside a savepoint. If a unique index refuses a row, whatever this call
-   * inserted is undone and {@code conflict} of the first refused row (by index in {@code rows}) is
-   * thrown, as if the rows had been inserted one by one.
+   * go as multi-row INSERTs inside a savepoint (see {@link #bulkInsert}). If a unique index refuses a row,
+   * whatever this call inserted is undone and {@code conflict} of the first refused row (by index in
+   * {@code rows}) is thrown, as if the rows had been inserted one by one.
    *
    * @param table {@code vertices} or {@code edges}: both are keyed by (collection, key), the first two
    *     values of each row
    */
-  private void insertAllOrNone(String table, String insert, String row, List<List<Object>> rows,
+  private void insertAllOrNone(String table, String columns, String insert, String row, List<List<Object>> rows,
       java.util.function.IntFunction<RuntimeException> conflict) {
     if (rows.isEmpty()) {
       return;
@@ -696,6 +696,21 @@ final class SqliteTx implements WriteTx {
     if (rows.size() <= ONE_STATEMENT_ROWS) {
       insertEachOrNone(table, insert + row, rows, conflict);
       return;
+    }
+    // Values that every row shares (a batch's collection, project, creator, times) are bound once.
+    int width = rows.get(0).size();
+    boolean[] shared = new boolean[width];
+    List<Object> sharedValues = new ArrayList<>(width);
+    for (int c = 0; c < width; c++) {
+      Object v = rows.get(0).get(c);
+      shared[c] = c != 1; // the key (column 1) differs between rows, and keeps the VALUES list non-empty
+      for (int j = 1; j < rows.size() && shared[c]; j++) {
+        Object w = rows.get(j).get(c);
+        shared[c] = v == w || v != null && v.equals(w);
+      }
+      if (shared[c]) {
+        sharedValues.add(v);
+      }
     }
     update("SAVEPOINT bulk", List.of());
     boolean ok = true;
@@ -705,11 +720,17 @@ final class SqliteTx implements WriteTx {
       while (n > rows.size() - i) {
         n >>= 1;
       }
-      List<Object> params = new ArrayList<>(n * rows.get(0).size());
+      List<Object> params = new ArrayList<>(sharedValues.size() + n * (width - sharedValues.size()));
+      params.addAll(sharedValues);
       for (int j = i; j < i + n; j++) {
-        params.addAll(rows.get(j));
+        List<Object> r = rows.get(j);
+        for (int c = 0; c < width; c++) {
+          if (!shared[c]) {
+            params.add(r.get(c));
+          }
+        }
       }
-      ok = insertRow(insert + String.join(", ", java.util.Collections.nCopies(n, row)), params);
+      ok = insertRow(bulkInsert(table, columns, shared, n), params);
       i += n;
     }
     if (!ok) {
@@ -720,6 +741,41 @@ final class SqliteTx implements WriteTx {
       // Row by row, to find the first one in the way (and undo the rest).
       insertEachOrNone(table, insert + row, rows, conflict);
     }
+  }
+
+  /** The texts of {@link #bulkInsert}: a few per table (row counts are powers of two; few sharing patterns). */
+  private static final java.util.concurrent.ConcurrentHashMap<String, String> BULK_INSERTS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A multi-row INSERT of {@code n} rows: {@code INSERT INTO t(a, b, c) SELECT ?1, column1, column2 FROM
+   * (VALUES (?2, ?3), (?4, ?5), ...)}. A shared column is bound once (parameters 1 to s, in column order),
+   * the others once per row in the VALUES list: a stream's batch of 500 serving measurements binds 4
+   * values per measurement instead of 15, each bind a JNI call and a copy.
+   */
+  private static String bulkInsert(String table, String columns, boolean[] shared, int n) {
+    StringBuilder key = new StringBuilder(table).append(n).append(':');
+    for (boolean b : shared) {
+      key.append(b ? '1' : '0');
+    }
+    return BULK_INSERTS.computeIfAbsent(key.toString(), k -> {
+      StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append('(').append(columns)
+          .append(") SELECT ");
+      int param = 0;
+      int column = 0;
+      for (int c = 0; c < shared.length; c++) {
+        sql.append(c == 0 ? "" : ", ").append(shared[c] ? "?" + ++param : "column" + ++column);
+      }
+      sql.append(" FROM (VALUES ");
+      for (int r = 0; r < n; r++) {
+        sql.append(r == 0 ? "(" : ", (");
+        for (int c = 0; c < column; c++) {
+          sql.append(c == 0 ? "?" : ", ?").append(++param);
+        }
+        sql.append(')');
+      }
+      return sql.append(')').toString();
+    });
   }
 
   /**
