@@ -562,8 +562,29 @@ public final class MetadataCore {
     Validate.document("dev_perf", spec.devPerf() == null ? Map.of() : spec.devPerf());
 
     who.requireWrite(project, "runs");
+    // The documents (with their JSON) and keys are made here, on the caller's thread: the store's single
+    // writer thread is what limits LogRun, so the unit of work only checks and inserts.
+    String key = runKey == null ? keys.next() : runKey;
+    Instant now = now();
+    Map<String, Object> runFields = new LinkedHashMap<>(props);
+    runFields.put("run_id", key);
+    if (!tag.isEmpty()) {
+      runFields.put("tag", tag);
+    }
+    if (!deploymentTag.isEmpty()) {
+      runFields.put("deployment_tag", deploymentTag);
+    }
+    runFields.put("start_time", formatTime(start == null ? now : start));
+    if (end != null) {
+      runFields.put("end_time", formatTime(end));
+    }
+    runFields.put("status", status.name());
+    WrittenDoc runDoc = WrittenDoc.of(runFields);
+    WrittenDoc params = WrittenDoc.of(withRunId("model_params", spec.modelParams(), key));
+    WrittenDoc perf = WrittenDoc.of(withRunId("dev_perf", spec.devPerf(), key));
+    String paramsKey = keys.next();
+    String perfKey = keys.next();
     return writeAsync(idem, runCodec, tx -> {
-      String key = runKey == null ? keys.next() : runKey;
       requireProject(tx, project, "project");
       List<EntityId> refs = new ArrayList<>(3);
       refs.add(model);
@@ -581,23 +602,6 @@ public final class MetadataCore {
       if (featureset != null) {
         requireReadable(who, projects, featureset, "featureset_id");
       }
-      Instant now = now();
-      Instant startTime = start == null ? now : start;
-      Map<String, Object> runDoc = new LinkedHashMap<>(props);
-      runDoc.put("run_id", key);
-      if (!tag.isEmpty()) {
-        runDoc.put("tag", tag);
-      }
-      if (!deploymentTag.isEmpty()) {
-        runDoc.put("deployment_tag", deploymentTag);
-      }
-      runDoc.put("start_time", formatTime(startTime));
-      if (end != null) {
-        runDoc.put("end_time", formatTime(end));
-      }
-      runDoc.put("status", status.name());
-      Map<String, Object> params = withRunId("model_params", spec.modelParams(), key);
-      Map<String, Object> perf = withRunId("dev_perf", spec.devPerf(), key);
 
       EntityId runId = new EntityId(RUN, key);
       // A key this server just generated is new: only a caller's run_id can have been logged before.
@@ -624,8 +628,8 @@ public final class MetadataCore {
             + " different content; use a new run_id");
       }
       VertexDoc run = new VertexDoc(runId, null, project, runDoc, now, now, actor);
-      VertexDoc p = new VertexDoc(new EntityId(MODELPARAMS, keys.next()), null, project, params, now, now, actor);
-      VertexDoc d = new VertexDoc(new EntityId(DEVPERF, keys.next()), null, project, perf, now, now, actor);
+      VertexDoc p = new VertexDoc(new EntityId(MODELPARAMS, paramsKey), null, project, params, now, now, actor);
+      VertexDoc d = new VertexDoc(new EntityId(DEVPERF, perfKey), null, project, perf, now, now, actor);
       tx.insertVertices(List.of(run, p, d));
       List<EdgeDoc> edges = new ArrayList<>(5);
       edges.add(seedKeyedEdge(Schema.RUN_MODELS, model, runId, actor));
