@@ -237,6 +237,7 @@ public final class LogRunBenchmark {
           Files.delete(p);
         }
       }
+      System.out.println("server log and data deleted (--keep-data keeps them)");
     }
   }
 
