@@ -181,7 +181,7 @@ public final class TrackingServiceImpl extends TrackingServiceGrpc.TrackingServi
             return;
           }
         }
-        java.util.concurrent.CompletableFuture<Integer> written;
+        java.util.concurrent.CompletableFuture<Long> written;
         int n = batch.getRecordsCount();
         long seq = submitted++;
         try {

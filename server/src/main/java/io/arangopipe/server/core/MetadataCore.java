@@ -171,7 +171,9 @@ public final class MetadataCore {
 
     @Override
     public Long decode(ReadTx tx, String encoded) {
-      return Long.parseLong(encoded);
+      // Earlier builds stored a stream batch's result as its ids: a batch retried across an upgrade is
+      // counted from them.
+      return encoded.startsWith("[") ? Json.parseList(encoded).size() : Long.parseLong(encoded);
     }
   };
 
@@ -911,27 +913,12 @@ public final class MetadataCore {
    * with several batches in flight uses it so that no batch is written after an earlier batch of the
    * same stream failed.
    */
-  public java.util.concurrent.CompletableFuture<Integer> logServingPerfBatchAsync(Principal who,
+  public java.util.concurrent.CompletableFuture<Long> logServingPerfBatchAsync(Principal who,
       List<ServingRecord> records, String field, Idempotency idem, BatchGuard guard) {
-    return servingPerfAsync(who, records, field, idem, RECORD_COUNT, List::size, guard);
+    // The request record holds the count, not the ids: that is all a stream's answer carries, and 1,000
+    // ids made the record span several overflow pages.
+    return servingPerfAsync(who, records, field, idem, COUNT, written -> (long) written.size(), guard);
   }
-
-  /**
-   * A batch's request record holds how many records it wrote, not their ids: a stream's answer counts
-   * records, and listing 1,000 ids made the record span several overflow pages.
-   */
-  private static final Codec<Integer> RECORD_COUNT = new Codec<>() {
-    @Override
-    public String encode(Integer n) {
-      return Integer.toString(n);
-    }
-
-    @Override
-    public Integer decode(ReadTx tx, String encoded) {
-      // Earlier builds listed the ids: a batch retried across an upgrade is counted from them.
-      return encoded.startsWith("[") ? Json.parseList(encoded).size() : Integer.parseInt(encoded);
-    }
-  };
 
   /** LogServingPerf and a stream's batch: the same write, answered in two ways. */
   private <T> java.util.concurrent.CompletableFuture<T> servingPerfAsync(Principal who,
