@@ -521,8 +521,13 @@ public final class MetadataCore {
    * @throws AlreadyExistsException the run_id exists with other content
    */
   public RunView logRun(Principal who, RunSpec spec, Idempotency idem) {
+    return await(logRunAsync(who, spec, idem));
+  }
+
+  /** Waits for an asynchronous write and throws what the synchronous call would have thrown. */
+  private static <T> T await(java.util.concurrent.CompletableFuture<T> write) {
     try {
-      return logRunAsync(who, spec, idem).join();
+      return write.join();
     } catch (java.util.concurrent.CompletionException e) {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
@@ -894,15 +899,8 @@ public final class MetadataCore {
    */
   public VertexDoc logServingPerf(Principal who, String tag, Map<String, Object> metrics, Instant time,
       Idempotency idem) {
-    try {
-      return servingPerfAsync(who, List.of(new ServingRecord(tag, metrics, time)), "", idem, VERTICES,
-          written -> written, BatchGuard.NONE).join().get(0);
-    } catch (java.util.concurrent.CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw e;
-    }
+    return await(servingPerfAsync(who, List.of(new ServingRecord(tag, metrics, time)), "", idem, VERTICES,
+        written -> written, BatchGuard.NONE)).get(0);
   }
 
   /**

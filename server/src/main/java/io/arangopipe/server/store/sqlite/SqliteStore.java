@@ -352,6 +352,12 @@ public final class SqliteStore implements GraphStore {
       this.cancelled = cancelled;
     }
 
+    /** Forgets the outcome of an attempt that was undone, before the unit runs again. */
+    void reset() {
+      result = null;
+      error = null;
+    }
+
     void complete() {
       if (error != null) {
         done.completeExceptionally(error);
@@ -397,15 +403,22 @@ public final class SqliteStore implements GraphStore {
     return task.done;
   }
 
+  /**
+   * The next item, or null after 50 ms or an interrupt: the writer's and the syncer's loops then check
+   * whether to stop (they stop only once everything queued is done, so an interrupt does not end them).
+   */
+  private static <T> T pollBriefly(BlockingQueue<T> q) {
+    try {
+      return q.poll(50, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      return null;
+    }
+  }
+
   private void writerLoop() {
     List<Task<?>> batch = new ArrayList<>();
     while (true) {
-      Task<?> first;
-      try {
-        first = queue.poll(50, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        first = null;
-      }
+      Task<?> first = pollBriefly(queue);
       if (first == null) {
         if (closing && queue.isEmpty()) {
           failLeftovers();
@@ -445,10 +458,7 @@ public final class SqliteStore implements GraphStore {
             return;
           }
           guardedBatches = GUARDED_AFTER_FAILURE;
-          for (Task<?> u : batch) {
-            u.error = null;
-            u.result = null;
-          }
+          batch.forEach(Task::reset);
           runBatch(batch);
           return;
         }
@@ -463,8 +473,7 @@ public final class SqliteStore implements GraphStore {
       if (batch.size() > 1) {
         log.warn("a write batch of {} failed ({}); retrying each write alone", batch.size(), cause.getMessage());
         for (Task<?> t : batch) {
-          t.error = null;
-          t.result = null;
+          t.reset();
           runBatch(List.of(t));
         }
         return;
@@ -499,12 +508,7 @@ public final class SqliteStore implements GraphStore {
   private void syncLoop() {
     List<List<Task<?>>> groups = new ArrayList<>();
     while (true) {
-      List<Task<?>> first;
-      try {
-        first = committed.poll(50, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        first = null;
-      }
+      List<Task<?>> first = pollBriefly(committed);
       if (first == null) {
         if (writerDone && committed.isEmpty()) {
           return;

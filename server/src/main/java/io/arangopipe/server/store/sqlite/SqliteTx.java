@@ -603,15 +603,21 @@ final class SqliteTx implements WriteTx {
     requireType(v.id().collection(), CollectionDef.Kind.VERTEX);
     // The single writer makes checking first redundant: insert, and only when a unique index refuses the
     // row find out which document is in the way (the same checks, in the same order, as before).
-    if (!insertRow(INSERT_VERTEX + VERTEX_ROW, vertexParams(v))) {
+    if (!insertRow(VERTICES.insertOne(), vertexParams(v))) {
       throw vertexConflict(v);
     }
   }
 
-  private static final String INSERT_VERTEX = "INSERT INTO vertices(" + VERTEX_COLUMNS + ") VALUES ";
-  private static final String VERTEX_ROW = "(?, ?, ?, ?, ?, ?, ?, ?)";
-  private static final String INSERT_EDGE = "INSERT INTO edges(" + EDGE_COLUMNS + ") VALUES ";
-  private static final String EDGE_ROW = "(?, ?, ?, ?, ?, ?, ?)";
+  /** A table documents are inserted into: its name, its columns, and the INSERT of one row. */
+  private record Table(String name, String columns, String insertOne) {
+    Table(String name, String columns) {
+      this(name, columns, "INSERT INTO " + name + "(" + columns + ") VALUES ("
+          + String.join(", ", java.util.Collections.nCopies(columns.split(",").length, "?")) + ")");
+    }
+  }
+
+  private static final Table VERTICES = new Table("vertices", VERTEX_COLUMNS);
+  private static final Table EDGES = new Table("edges", EDGE_COLUMNS);
 
   private static List<Object> vertexParams(VertexDoc v) {
     return params(v.id().collection(), v.id().key(), v.name(), v.project(), Json.write(v.doc()),
@@ -663,7 +669,7 @@ final class SqliteTx implements WriteTx {
     for (VertexDoc v : vs) {
       rows.add(vertexParams(v));
     }
-    insertAllOrNone("vertices", VERTEX_COLUMNS, INSERT_VERTEX, VERTEX_ROW, rows, i -> vertexConflict(vs.get(i)));
+    insertAllOrNone(VERTICES, rows, i -> vertexConflict(vs.get(i)));
   }
 
   @Override
@@ -676,7 +682,7 @@ final class SqliteTx implements WriteTx {
     for (EdgeDoc e : es) {
       rows.add(edgeParams(e));
     }
-    insertAllOrNone("edges", EDGE_COLUMNS, INSERT_EDGE, EDGE_ROW, rows, i -> edgeConflict(es.get(i)));
+    insertAllOrNone(EDGES, rows, i -> edgeConflict(es.get(i)));
   }
 
   /**
@@ -688,13 +694,13 @@ final class SqliteTx implements WriteTx {
    * @param table {@code vertices} or {@code edges}: both are keyed by (collection, key), the first two
    *     values of each row
    */
-  private void insertAllOrNone(String table, String columns, String insert, String row, List<List<Object>> rows,
+  private void insertAllOrNone(Table table, List<List<Object>> rows,
       java.util.function.IntFunction<RuntimeException> conflict) {
     if (rows.isEmpty()) {
       return;
     }
     if (rows.size() <= ONE_STATEMENT_ROWS) {
-      insertEachOrNone(table, insert + row, rows, conflict);
+      insertEachOrNone(table, rows, conflict);
       return;
     }
     // Values that every row shares (a batch's collection, project, creator, times) are bound once.
@@ -730,7 +736,7 @@ final class SqliteTx implements WriteTx {
           }
         }
       }
-      ok = insertRow(bulkInsert(table, columns, shared, n), params);
+      ok = insertRow(bulkInsert(table, shared, n), params);
       i += n;
     }
     if (!ok) {
@@ -739,7 +745,7 @@ final class SqliteTx implements WriteTx {
     update("RELEASE bulk", List.of());
     if (!ok) {
       // Row by row, to find the first one in the way (and undo the rest).
-      insertEachOrNone(table, insert + row, rows, conflict);
+      insertEachOrNone(table, rows, conflict);
     }
   }
 
@@ -753,13 +759,13 @@ final class SqliteTx implements WriteTx {
    * the others once per row in the VALUES list: a stream's batch of 500 serving measurements binds 4
    * values per measurement instead of 15, each bind a JNI call and a copy.
    */
-  private static String bulkInsert(String table, String columns, boolean[] shared, int n) {
-    StringBuilder key = new StringBuilder(table).append(n).append(':');
+  private static String bulkInsert(Table table, boolean[] shared, int n) {
+    StringBuilder key = new StringBuilder(table.name()).append(n).append(':');
     for (boolean b : shared) {
       key.append(b ? '1' : '0');
     }
     return BULK_INSERTS.computeIfAbsent(key.toString(), k -> {
-      StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append('(').append(columns)
+      StringBuilder sql = new StringBuilder("INSERT INTO ").append(table.name()).append('(').append(table.columns())
           .append(") SELECT ");
       int param = 0;
       int column = 0;
@@ -782,13 +788,13 @@ final class SqliteTx implements WriteTx {
    * Inserts the rows with one single-row INSERT each (no statement journal). If a unique index refuses a
    * row, the rows this call inserted before it are deleted again and its {@code conflict} is thrown.
    */
-  private void insertEachOrNone(String table, String insertOne, List<List<Object>> rows,
+  private void insertEachOrNone(Table table, List<List<Object>> rows,
       java.util.function.IntFunction<RuntimeException> conflict) {
     for (int i = 0; i < rows.size(); i++) {
-      if (!insertRow(insertOne, rows.get(i))) {
+      if (!insertRow(table.insertOne(), rows.get(i))) {
         // What is in the way, found while the rows before it are still there (one of them may be).
         RuntimeException e = conflict.apply(i);
-        String delete = "DELETE FROM " + table + " WHERE collection = ? AND key = ?";
+        String delete = "DELETE FROM " + table.name() + " WHERE collection = ? AND key = ?";
         for (int j = 0; j < i; j++) {
           update(delete, rows.get(j).subList(0, 2));
         }
@@ -811,7 +817,7 @@ final class SqliteTx implements WriteTx {
   public void insertEdge(EdgeDoc e) {
     requireWritable();
     requireType(e.id().collection(), CollectionDef.Kind.EDGE);
-    if (!insertRow(INSERT_EDGE + EDGE_ROW, edgeParams(e))) {
+    if (!insertRow(EDGES.insertOne(), edgeParams(e))) {
       throw edgeConflict(e);
     }
   }
